@@ -1,0 +1,69 @@
+"""Frozen records passed between layers: what the parser understood of a list."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One entry of the list. ``section`` is the heading path below the list's title."""
+
+    id: str
+    title: str
+    authors: str
+    venue: str | None
+    year: int | None
+    url: str | None
+    section: tuple[str, ...]
+    line: int
+    abstract: str | None = None
+
+    def with_abstract(self, abstract: str | None) -> Paper:
+        return replace(self, abstract=abstract)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["section"] = list(self.section)
+        return data
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading of the list. ``count`` counts the entries written directly under it."""
+
+    path: tuple[str, ...]
+    line: int
+    count: int = 0
+    has_subsections: bool = False
+
+    @property
+    def can_hold_entries(self) -> bool:
+        """Leaves, and headings that already hold entries, are where papers may go."""
+        return not self.has_subsections or self.count > 0
+
+    def to_dict(self) -> dict:
+        return {"section": list(self.path), "count": self.count}
+
+
+@dataclass(frozen=True)
+class ParseWarning:
+    line: int
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"line": self.line, "message": self.message}
+
+
+@dataclass(frozen=True)
+class PaperList:
+    title: str | None
+    papers: tuple[Paper, ...] = ()
+    sections: tuple[Section, ...] = ()
+    warnings: tuple[ParseWarning, ...] = field(default=())
+
+    def by_id(self) -> dict[str, Paper]:
+        return {p.id: p for p in self.papers}
+
+    def with_papers(self, papers: tuple[Paper, ...]) -> PaperList:
+        return replace(self, papers=papers)
