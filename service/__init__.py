@@ -1,0 +1,1 @@
+"""The FastAPI app, the search page and the CLI: the only package that knows HTTP."""

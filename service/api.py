@@ -1,0 +1,121 @@
+"""The FastAPI app factory; the library it serves is injected, nothing is built at import."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from secml_papers.corpus.errors import InputError, NotFound, SecmlError
+from secml_papers.index.search import MAX_K, MAX_QUERY_CHARS, Filters, papers_in_section
+from secml_papers.service import schemas
+from secml_papers.service.library import Library
+
+STATIC = resources.files("secml_papers.service").joinpath("static")
+
+
+def create_app(library: Library) -> FastAPI:
+    """The HTTP API and search page over ``library`` (load its index before serving)."""
+    app = FastAPI(
+        title="secml-papers",
+        summary="Semantic search, related papers and categorisation over an awesome list.",
+        version="0.1.0",
+    )
+    app.state.library = library
+
+    @app.exception_handler(SecmlError)
+    async def domain_error(_: Request, err: SecmlError) -> JSONResponse:
+        return JSONResponse({"detail": str(err)}, status_code=err.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _one_sentence(err)}, status_code=422)
+
+    @app.get("/health", response_model=schemas.HealthPublic, tags=["service"])
+    def health() -> dict:
+        papers = library.paper_list
+        return {
+            "status": "ok",
+            "list_title": papers.title,
+            "papers": len(papers.papers),
+            "model": library.embedder.name,
+        }
+
+    @app.get("/search", response_model=schemas.SearchPublic, tags=["search"])
+    def search(
+        q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="plain words")],
+        k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
+        section: Annotated[str | None, Query(max_length=500)] = None,
+        year_min: int | None = None,
+        year_max: int | None = None,
+        venue: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> dict:
+        filters = Filters(section or None, year_min, year_max, venue or None)
+        hits = library.index().search(q, k, filters)
+        return {"query": q, "results": [h.to_dict() for h in hits]}
+
+    @app.get("/papers", response_model=schemas.PapersPublic, tags=["list"])
+    def papers(section: Annotated[str | None, Query(max_length=500)] = None) -> dict:
+        parsed = library.paper_list
+        chosen = parsed.papers
+        if section:
+            chosen = papers_in_section(chosen, parsed.sections, section)
+        return {
+            "papers": [p.to_dict() for p in chosen],
+            "warnings": [w.to_dict() for w in parsed.warnings],
+        }
+
+    @app.get("/papers/{paper_id}", response_model=schemas.PaperPublic, tags=["list"])
+    def paper(paper_id: str) -> dict:
+        found = library.paper_list.by_id().get(paper_id)
+        if found is None:
+            raise NotFound(f"no paper has the id {paper_id!r}")
+        return found.to_dict()
+
+    @app.get("/papers/{paper_id}/related", response_model=schemas.RelatedPublic, tags=["search"])
+    def related_to_entry(paper_id: str, k: Annotated[int, Query(ge=1, le=MAX_K)] = 10) -> dict:
+        if paper_id not in library.paper_list.by_id():
+            raise NotFound(f"no paper has the id {paper_id!r}")
+        found, hits = library.index().related(paper_id, k)
+        return {"paper": found.to_dict(), "results": [h.to_dict() for h in hits]}
+
+    @app.post("/related", response_model=schemas.RelatedPublic, tags=["search"])
+    def related(body: schemas.RelatedRequest) -> dict:
+        index = library.index()
+        if body.id:
+            found, hits = index.related(body.id, body.k)
+            return {"paper": found.to_dict(), "results": [h.to_dict() for h in hits]}
+        if not body.title:
+            raise InputError("give the id of an entry, or the title (and abstract) of a paper")
+        hits = index.related_to_text(body.title, body.abstract, body.k)
+        return {"paper": None, "results": [h.to_dict() for h in hits]}
+
+    @app.post("/categorize", response_model=schemas.CategorizePublic, tags=["categorize"])
+    def categorize(body: schemas.CategorizeRequest) -> dict:
+        if not body.title.strip():
+            raise InputError("the title is empty")
+        return library.categorizer.categorize(body.title, body.abstract).to_dict()
+
+    @app.get("/sections", response_model=schemas.SectionsPublic, tags=["list"])
+    def sections() -> dict:
+        return {"sections": [s.to_dict() for s in library.paper_list.sections]}
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(str(STATIC.joinpath("index.html")), media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    return app
+
+
+def _one_sentence(err: RequestValidationError) -> str:
+    """FastAPI's list of validation errors as one readable sentence."""
+    parts = []
+    for problem in err.errors():
+        where = ".".join(str(p) for p in problem.get("loc", ()) if p not in ("query", "body"))
+        parts.append(f"{where or 'request'}: {problem.get('msg', 'invalid')}")
+    return "; ".join(parts) or "the request is invalid"

@@ -1,0 +1,86 @@
+"""Pydantic models at the HTTP edge only; the library passes frozen dataclasses."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from secml_papers.index.search import MAX_K, MAX_QUERY_CHARS
+
+MAX_ABSTRACT_CHARS = 20_000
+
+
+class PaperPublic(BaseModel):
+    id: str
+    title: str
+    authors: str
+    venue: str | None
+    year: int | None
+    url: str | None
+    section: list[str]
+    abstract: str | None
+    line: int
+
+
+class HitPublic(PaperPublic):
+    score: float
+
+
+class WarningPublic(BaseModel):
+    line: int
+    message: str
+
+
+class PapersPublic(BaseModel):
+    papers: list[PaperPublic]
+    warnings: list[WarningPublic]
+
+
+class SectionPublic(BaseModel):
+    section: list[str]
+    count: int
+
+
+class SectionsPublic(BaseModel):
+    sections: list[SectionPublic]
+
+
+class SearchPublic(BaseModel):
+    query: str
+    results: list[HitPublic]
+
+
+class RelatedPublic(BaseModel):
+    paper: PaperPublic | None
+    results: list[HitPublic]
+
+
+class RelatedRequest(BaseModel):
+    """An entry of the list (``id``, or a ``title`` matching one) or a paper given by hand."""
+
+    id: str | None = Field(None, max_length=200)
+    title: str | None = Field(None, max_length=MAX_QUERY_CHARS)
+    abstract: str | None = Field(None, max_length=MAX_ABSTRACT_CHARS)
+    k: int = Field(10, ge=1, le=MAX_K)
+
+
+class CategorizeRequest(BaseModel):
+    title: str = Field(..., min_length=1, max_length=MAX_QUERY_CHARS)
+    abstract: str | None = Field(None, max_length=MAX_ABSTRACT_CHARS)
+
+
+class SuggestionPublic(BaseModel):
+    section: list[str]
+    confidence: float = Field(..., ge=0, le=1)
+    evidence: list[str]
+
+
+class CategorizePublic(BaseModel):
+    suggestions: list[SuggestionPublic]
+    abstain: bool
+
+
+class HealthPublic(BaseModel):
+    status: str
+    list_title: str | None
+    papers: int
+    model: str
