@@ -229,7 +229,7 @@ def categorize(
     if json_:
         output.print_json(result.to_dict())
     else:
-        output.categorization(result, title, top)
+        output.categorization(result, title, top, library.paper_list.by_id())
 
 
 @app.command()
@@ -260,7 +260,7 @@ def main() -> None:
     try:
         app()
     except SecmlError as err:
-        output.err.print(Text(f"error: {err}", style="red"), soft_wrap=True)
+        sys.stderr.write(f"error: {err}\n")
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -99,7 +99,9 @@ def sections_tree(title: str | None, sections: Sequence[Section]) -> None:
         out.print(line)
 
 
-def categorization(result: Categorization, title: str, limit: int) -> None:
+def categorization(
+    result: Categorization, title: str, limit: int, papers: Mapping[str, Paper]
+) -> None:
     verdict = "unsure: abstains" if result.abstain else "suggests the first section"
     table = Table(title=Text(f"{title!r}: {verdict}"))
     for name in ("#", "section", "confidence", "evidence"):
@@ -109,6 +111,10 @@ def categorization(result: Categorization, title: str, limit: int) -> None:
             str(rank),
             Text(section_label(s.section)),
             f"{s.confidence:.2f}",
-            Text(", ".join(s.evidence) or "(no entries yet)"),
+            Text("; ".join(_short(papers[i].title) for i in s.evidence) or "(no entries yet)"),
         )
     out.print(table)
+
+
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
