@@ -114,7 +114,8 @@ def _progress(label: str):
     try:
         yield update
     finally:
-        bar.stop()
+        if task is not None:
+            bar.stop()
 
 
 def _index(ctx: typer.Context):
