@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI, Query, Request
@@ -15,7 +15,7 @@ from secml_papers.index.search import MAX_K, MAX_QUERY_CHARS, Filters, papers_in
 from secml_papers.service import schemas
 from secml_papers.service.library import Library
 
-STATIC = resources.files("secml_papers.service").joinpath("static")
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(library: Library) -> FastAPI:
@@ -106,9 +106,9 @@ def create_app(library: Library) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
-        return FileResponse(str(STATIC.joinpath("index.html")), media_type="text/html")
+        return FileResponse(STATIC / "index.html", media_type="text/html")
 
-    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 
