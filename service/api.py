@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from secml_papers.corpus.errors import InputError, NotFound, SecmlError
 from secml_papers.index.search import MAX_K, MAX_QUERY_CHARS, Filters, papers_in_section
 from secml_papers.service import schemas
+from secml_papers.service.checkpr import check_pr
+from secml_papers.service.comment import render
 from secml_papers.service.library import Library
 
 STATIC = Path(__file__).parent / "static"
@@ -99,6 +101,11 @@ def create_app(library: Library) -> FastAPI:
         if not body.title.strip():
             raise InputError("the title is empty")
         return library.categorizer.categorize(body.title, body.abstract).to_dict()
+
+    @app.post("/check-pr", response_model=schemas.CheckPrPublic, tags=["categorize"])
+    def check_pull_request(body: schemas.CheckPrRequest) -> dict:
+        report = check_pr(library, body.base, body.head, check_links=body.check_links)
+        return {**report.to_dict(), "findings": report.findings(), "comment": render(report)}
 
     @app.get("/sections", response_model=schemas.SectionsPublic, tags=["list"])
     def sections() -> dict:

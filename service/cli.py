@@ -11,8 +11,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from secml_papers.corpus.errors import SecmlError
+from secml_papers.corpus.storage import read_list
 from secml_papers.index.search import MAX_K, Filters, papers_in_section
 from secml_papers.service import output
+from secml_papers.service.checkpr import DEFAULT_FAIL_ON, check_pr, parse_fail_on
+from secml_papers.service.comment import render
+from secml_papers.service.gitfiles import git_read
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
 
@@ -231,6 +235,55 @@ def categorize(
         output.print_json(result.to_dict())
     else:
         output.categorization(result, title, top, library.paper_list.by_id())
+
+
+@app.command("check-pr")
+def check_pr_command(
+    ctx: typer.Context,
+    base: Annotated[str, typer.Argument(help="BASE list file (with --git: a git ref).")],
+    head: Annotated[
+        str | None,
+        typer.Argument(help="HEAD list file (with --git: a ref; default the work tree)."),
+    ] = None,
+    git: Annotated[bool, typer.Option("--git", help="Read BASE and HEAD from git refs.")] = False,
+    path: Annotated[
+        str, typer.Option(help="With --git: the list's path in the repo.")
+    ] = "README.md",
+    format_: Annotated[str, typer.Option("--format", help="markdown (the comment) or json.")] = (
+        "markdown"
+    ),
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            help="Exit 1 on these findings: duplicates, malformed, placement, order, style, "
+            "structure, links (comma-separated), any, or none."
+        ),
+    ] = ",".join(DEFAULT_FAIL_ON),
+    check_links_: Annotated[
+        bool, typer.Option("--check-links", help="Request each added entry's URL (HEAD, then GET).")
+    ] = False,
+    json_: JsonFlag = False,
+) -> None:
+    """The pull-request report for two versions of the list; exit 1 on findings, 2 on errors."""
+    if format_ not in ("markdown", "json"):
+        raise SecmlError(f"--format must be markdown or json, not {format_!r}")
+    wanted = parse_fail_on(fail_on)
+    if git:
+        base_text, head_text = git_read(base, path), git_read(head, path)
+    elif head is None:
+        raise SecmlError("give two list files, BASE and HEAD (or --git BASE_REF [HEAD_REF])")
+    else:
+        base_text, head_text = read_list(base).text, read_list(head).text
+    library = _library(ctx)
+    _index(ctx)
+    report = check_pr(library, base_text, head_text, check_links=check_links_)
+    if json_ or format_ == "json":
+        output.print_json(report.to_dict())
+    else:
+        sys.stdout.write(render(report))
+    counts = report.findings()
+    if any(counts[name] for name in wanted):
+        raise typer.Exit(1)
 
 
 @app.command()

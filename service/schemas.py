@@ -84,3 +84,22 @@ class HealthPublic(BaseModel):
     list_title: str | None
     papers: int
     model: str
+
+
+class CheckPrRequest(BaseModel):
+    """Two versions of the list, as Markdown text."""
+
+    base: str = Field(..., max_length=2_000_000)
+    head: str = Field(..., max_length=2_000_000)
+    check_links: bool = False
+
+
+class CheckPrPublic(BaseModel):
+    added: list[dict]
+    removed: list[dict]
+    moved: list[dict]
+    edited: list[dict]
+    problems: list[dict]
+    links: list[dict]
+    findings: dict[str, int]
+    comment: str

@@ -1,0 +1,161 @@
+"""The pull-request report: corpus diffs and lint, index placement, optional link checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from secml_papers.corpus.diff import ListDiff, changed_lines, diff_lists
+from secml_papers.corpus.duplicates import Duplicate, find_duplicates
+from secml_papers.corpus.errors import InputError
+from secml_papers.corpus.lint import lint_list
+from secml_papers.corpus.order import order_problems
+from secml_papers.corpus.parse import parse_list
+from secml_papers.corpus.records import Paper
+from secml_papers.index.build import paper_text
+from secml_papers.index.placement import Placement, place_added
+from secml_papers.service.library import Library
+
+MAX_LIST_CHARS = 2_000_000
+FAIL_ON = ("duplicates", "malformed", "placement", "order", "style", "structure", "links")
+DEFAULT_FAIL_ON = ("duplicates", "malformed")
+_PROBLEM_KIND = {
+    "format": "malformed",
+    "style": "style",
+    "placement": "placement",
+    "structure": "structure",
+    "order": "order",
+}
+
+
+@dataclass(frozen=True)
+class AddedPaper:
+    placement: Placement
+    duplicates: tuple[Duplicate, ...]
+
+    def to_dict(self) -> dict:
+        p = self.placement
+        return {
+            "id": p.paper.id,
+            "title": p.paper.title,
+            "line": p.paper.line,
+            "url": p.paper.url,
+            "placed_in": list(p.paper.section),
+            "suggestions": [s.to_dict() for s in p.suggestions],
+            "agrees": p.agrees,
+            "abstain": p.abstain,
+            "duplicates": [d.to_dict() for d in self.duplicates],
+        }
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    added: tuple[AddedPaper, ...]
+    diff: ListDiff
+    problems: tuple[dict, ...]
+    links: tuple[dict, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        diff = self.diff.to_dict()
+        return {
+            "added": [a.to_dict() for a in self.added],
+            "removed": diff["removed"],
+            "moved": diff["moved"],
+            "edited": diff["edited"],
+            "problems": list(self.problems),
+            "links": list(self.links),
+        }
+
+    def findings(self) -> dict[str, int]:
+        """How many findings of each kind ``--fail-on`` can name."""
+        counts = dict.fromkeys(FAIL_ON, 0)
+        counts["duplicates"] = sum(bool(a.duplicates) for a in self.added)
+        counts["placement"] += sum(not a.placement.agrees for a in self.added)
+        for problem in self.problems:
+            counts[_PROBLEM_KIND.get(problem.get("kind", "format"), "malformed")] += 1
+        counts["links"] = sum(bool(link.get("problem")) for link in self.links)
+        return counts
+
+
+def parse_fail_on(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if names == ("any",):
+        return FAIL_ON
+    if names == ("none",):
+        return ()
+    unknown = [n for n in names if n not in FAIL_ON]
+    if unknown:
+        raise InputError(
+            f"unknown --fail-on {', '.join(unknown)}; use any of {', '.join(FAIL_ON)}, any or none"
+        )
+    return names
+
+
+def check_pr(
+    library: Library,
+    base_text: str,
+    head_text: str,
+    *,
+    check_links: bool = False,
+    today: dt.date | None = None,
+) -> CheckReport:
+    for name, text in (("base", base_text), ("head", head_text)):
+        if len(text) > MAX_LIST_CHARS:
+            raise InputError(f"the {name} list is longer than {MAX_LIST_CHARS:,} characters")
+    base, head = parse_list(base_text), parse_list(head_text)
+    diff = diff_lists(base, head)
+    year = (today or dt.date.today()).year
+    vectors = _vectors(library, base.papers)
+    placements = place_added(base.papers, vectors, head.sections, diff.added, library.embedder)
+    exact = find_duplicates(diff.added, base.papers)
+    added = tuple(
+        AddedPaper(p, exact.get(p.paper.id, ()) + _possible(p, exact.get(p.paper.id, ())))
+        for p in placements
+    )
+    lines = changed_lines(base_text, head_text)
+    problems = [
+        q.to_dict() for q in lint_list(head_text, head, base, today_year=year, only_lines=lines)
+    ]
+    problems += [q.to_dict() for q in order_problems(base, head, {p.id for p in diff.added})]
+    problems.sort(key=lambda q: (q["line"], q["kind"]))
+    links: tuple[dict, ...] = ()
+    if check_links:
+        from secml_papers.service.links import check_links as run_checks
+
+        results = run_checks([(p.url, p.line) for p in diff.added if p.url])
+        links = tuple({**r.to_dict(), "problem": r.is_problem} for r in results)
+    return CheckReport(added, diff, tuple(problems), links)
+
+
+def _possible(placement: Placement, known: Iterable[Duplicate]) -> tuple[Duplicate, ...]:
+    seen = {d.id for d in known}
+    return tuple(
+        Duplicate(paper.id, paper.title, f"possible duplicate (similarity {score:.2f})")
+        for paper, score in placement.near
+        if paper.id not in seen and paper.id != placement.paper.id
+    )
+
+
+def _vectors(library: Library, papers: tuple[Paper, ...]) -> np.ndarray:
+    """BASE's vectors, reused from the served index where the text is the same."""
+    index = library.index()
+    if not papers:
+        return np.zeros((0, index.vectors.shape[1]), dtype=np.float32)
+    known = {p.id: (paper_text(p), v) for p, v in zip(index.papers, index.vectors, strict=True)}
+    missing = [p for p in papers if p.id not in known or known[p.id][0] != paper_text(p)]
+    fresh = (
+        dict(
+            zip(
+                [p.id for p in missing],
+                library.embedder.embed([paper_text(p) for p in missing]),
+                strict=True,
+            )
+        )
+        if missing
+        else {}
+    )
+    rows = [fresh[p.id] if p.id in fresh else known[p.id][1] for p in papers]
+    return np.array(rows, dtype=np.float32).reshape(len(papers), -1)
