@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from datasets import load_papers, markdown_list  # noqa: E402
+from datasets import load_papers, markdown_list
 
-from secml_papers.corpus import parse_list  # noqa: E402
-from secml_papers.corpus.storage import read_list  # noqa: E402
-from secml_papers.index.categorize import Categorizer  # noqa: E402
-from secml_papers.index.embedder import SentenceTransformerEmbedder  # noqa: E402
-from secml_papers.index.evaluate import leave_one_out, threshold_table  # noqa: E402
+from secml_papers.corpus import parse_list
+from secml_papers.corpus.storage import read_list
+from secml_papers.index.categorize import Categorizer
+from secml_papers.index.embedder import SentenceTransformerEmbedder
+from secml_papers.index.evaluate import leave_one_out, threshold_table
 
 
 def abstention(name: str, text: str, embedder) -> None:
