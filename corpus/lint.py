@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from secml_papers.corpus.parse import bold_in_link, plain_text
 from secml_papers.corpus.records import Paper, PaperList
 
 FORMAT = "format"
@@ -123,13 +124,13 @@ def _format(item: _Item, paper: Paper | None, today_year: int) -> Iterator[Probl
     if not links:
         yield Problem(line, f"the title has no link; entries read {ENTRY_FORM}", FORMAT)
         return
-    start = next((j for j in links if _bold_inside(kids, j)), None)
+    start = next((j for j in links if bold_in_link(kids, j)), None)
     if start is None:
         message = f"the title is not bold inside its link; entries read {ENTRY_FORM}"
         yield Problem(line, message, FORMAT)
         return
     end = next(j for j in range(start, len(kids)) if kids[j].type == "link_close")
-    title = _plain(kids[start + 1 : end]).strip()
+    title = plain_text(kids[start + 1 : end]).strip()
     if not (title[:1] in _QUOTES and title[-1:] in _QUOTES and len(title) > 1):
         yield Problem(line, f'the title {title!r} is not in quotes: [**"Title"**](url)', FORMAT)
     if not str(kids[start].attrs.get("href") or "").strip():
@@ -234,19 +235,3 @@ def _removed_headings(head: PaperList, base: PaperList) -> Iterator[Problem]:
             f"renamed while it held {len(held)} {noun}",
             STRUCTURE,
         )
-
-
-def _bold_inside(kids: Sequence[Token], start: int) -> bool:
-    for c in kids[start + 1 :]:
-        if c.type == "link_close":
-            return False
-        if c.type == "strong_open":
-            return True
-    return False
-
-
-def _plain(kids: Sequence[Token]) -> str:
-    return "".join(
-        c.content if c.type in ("text", "code_inline") else " " if "break" in c.type else ""
-        for c in kids
-    )

@@ -52,7 +52,7 @@ def parse_list(text: str) -> PaperList:
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open":
             level = int(tok.tag[1])
-            name = _plain(tokens[i + 1].children or []).strip()
+            name = plain_text(tokens[i + 1].children or []).strip()
             line = _line(tok)
             if level == 1 and title is None and not headings:
                 title = name
@@ -146,7 +146,7 @@ def _is_item_paragraph(tokens: Sequence[Token], i: int) -> bool:
     )
 
 
-def _plain(children: Sequence[Token]) -> str:
+def plain_text(children: Sequence[Token]) -> str:
     parts = []
     for c in children:
         if c.type in ("text", "code_inline"):
@@ -154,7 +154,7 @@ def _plain(children: Sequence[Token]) -> str:
         elif c.type in ("softbreak", "hardbreak"):
             parts.append(" ")
         elif c.type == "image":
-            parts.append(_plain(c.children or []))
+            parts.append(plain_text(c.children or []))
     return re.sub(r"\s+", " ", "".join(parts))
 
 
@@ -169,20 +169,20 @@ def _parse_item(tok: Token, section: tuple[str, ...]) -> _Entry | str | None:
     links = [j for j, c in enumerate(kids) if c.type == "link_open"]
     if links and all(str(kids[j].attrs.get("href", "")).startswith("#") for j in links):
         return None  # a table-of-contents item
-    start = next((j for j in links if _has_strong_before_close(kids, j)), None)
+    start = next((j for j in links if bold_in_link(kids, j)), None)
     if start is None:
-        if not _plain(kids).strip():
+        if not plain_text(kids).strip():
             return None
         return 'could not find a bold, linked title (- Authors [**"Title"**](url) @ **Venue Year**)'
     end = next(j for j in range(start, len(kids)) if kids[j].type == "link_close")
-    title = _plain(kids[start + 1 : end]).strip(_QUOTES).strip()
+    title = plain_text(kids[start + 1 : end]).strip(_QUOTES).strip()
     if not title:
         return "the linked title is empty"
     href = str(kids[start].attrs.get("href") or "").strip()
     venue, year = _venue_year(kids[end + 1 :])
     return _Entry(
         title=title,
-        authors=_plain(kids[:start]).strip(),
+        authors=plain_text(kids[:start]).strip(),
         venue=venue,
         year=year,
         url=href or None,
@@ -191,7 +191,7 @@ def _parse_item(tok: Token, section: tuple[str, ...]) -> _Entry | str | None:
     )
 
 
-def _has_strong_before_close(kids: Sequence[Token], start: int) -> bool:
+def bold_in_link(kids: Sequence[Token], start: int) -> bool:
     for c in kids[start + 1 :]:
         if c.type == "link_close":
             return False
@@ -203,7 +203,7 @@ def _has_strong_before_close(kids: Sequence[Token], start: int) -> bool:
 def _venue_year(after: Sequence[Token]) -> tuple[str | None, int | None]:
     """``@ **Venue Year**`` after the link; the bold part is preferred, plain text accepted."""
     bold = _first_strong(after)
-    text = bold if bold is not None else _plain(after).split("@", 1)[-1]
+    text = bold if bold is not None else plain_text(after).split("@", 1)[-1]
     text = text.strip().strip(".").strip()
     if not text:
         return None, None
@@ -219,5 +219,5 @@ def _first_strong(kids: Sequence[Token]) -> str | None:
     for j, c in enumerate(kids):
         if c.type == "strong_open":
             close = next(k for k in range(j, len(kids)) if kids[k].type == "strong_close")
-            return _plain(kids[j + 1 : close])
+            return plain_text(kids[j + 1 : close])
     return None
