@@ -72,24 +72,29 @@ class _Budget:
 
 
 class _Pacer:
-    """Reserves start times per host so no two requests to one host start too close together.
+    """Keeps requests to one host at least `interval` seconds apart, across threads.
 
-    The reservation is made under the lock and the sleep outside it, so threads waiting for
-    different hosts never block each other.
+    Each host has its own lock, held through the sleep, and the start time is taken after
+    waking: a thread that oversleeps pushes the next request back instead of crowding it, and
+    threads waiting for different hosts never block each other.
     """
 
     def __init__(self, interval: float) -> None:
         self._interval = interval
-        self._next: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._last: dict[str, float] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
 
     def wait(self, host: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next.get(host, now))
-            self._next[host] = start + self._interval
-        if start > now:
-            time.sleep(start - now)
+        with self._guard:
+            lock = self._locks.setdefault(host, threading.Lock())
+        with lock:
+            last = self._last.get(host)
+            if last is not None:
+                delay = last + self._interval - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            self._last[host] = time.monotonic()
 
 
 def _bare_host(url: str) -> str:

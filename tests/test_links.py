@@ -194,7 +194,7 @@ def test_per_host_interval_is_respected(stub: Stub) -> None:
     arrivals = sorted(t for _, host, _, t in stub.log if host == "127.0.0.1")
     assert len(arrivals) == 5
     gaps = [b - a for a, b in pairwise(arrivals)]
-    assert min(gaps) >= interval - 0.03
+    assert min(gaps) >= interval - 0.05  # jitter between leaving the pacer and arriving
 
 
 def test_interval_is_per_host_not_global(stub: Stub) -> None:
