@@ -95,9 +95,6 @@ class IndexStore:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
 
-    def exists(self) -> bool:
-        return (self.directory / _CURRENT).is_file()
-
     def load(self) -> StoredIndex | None:
         """The index in use, None when there is none; IndexProblem when it is unreadable."""
         current = self.directory / _CURRENT
