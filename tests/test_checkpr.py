@@ -1,4 +1,5 @@
-"""check-pr end to end: a realistic pull request on the bundled list, with the real model."""
+"""check-pr end to end, with the real model: one realistic pull request, made both from the bundled
+list and from a larger list built from the bundled list and the project's own fixture entries."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from secml_papers.service.checkpr import check_pr
 from secml_papers.service.comment import MARKER, render
 
+from .larger_list import larger_list
 from .test_cli import run
 
 pytestmark = pytest.mark.real_model
@@ -36,9 +38,10 @@ OLD = (
 )
 
 
-@pytest.fixture(scope="module")
-def base(bundled_text: str) -> str:
-    return bundled_text.replace("Neural Cleanse: Identifying and Mitigating", TYPO)
+@pytest.fixture(scope="module", params=["bundled", "larger"])
+def base(request: pytest.FixtureRequest, bundled_text: str) -> str:
+    text = bundled_text if request.param == "bundled" else larger_list(bundled_text)
+    return text.replace("Neural Cleanse: Identifying and Mitigating", TYPO)
 
 
 def make_head(

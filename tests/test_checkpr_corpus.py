@@ -746,3 +746,22 @@ def test_oldest_first_section_and_a_misplaced_addition() -> None:
     placed = insert(base, "x.org/b", entry.format(t="new", y=2020))
     placed_list = parse_list(placed)
     assert order_problems(parse_list(base), placed_list, {new.id}) == ()
+
+
+# --- the larger list the end-to-end check-pr tests also run on -------------------------------
+def test_the_larger_list_holds_every_fixture_entry_in_year_order() -> None:
+    from .larger_list import FIXTURE, larger_list
+
+    bundled = parse_list(BUNDLED)
+    extra = parse_list(FIXTURE.read_text(encoding="utf-8"))
+    merged = parse_list(larger_list(BUNDLED))
+    assert merged.warnings == bundled.warnings
+    assert len(merged.papers) == len(bundled.papers) + len(extra.papers) >= 70
+    titles = {(p.title, p.section) for p in merged.papers}
+    assert {(p.title, p.section) for p in (*bundled.papers, *extra.papers)} == titles
+    counts = {s.path: s.count for s in merged.sections}
+    assert counts[("Security of ML Models", "Model Extraction Attacks")] == 4
+    assert counts[("ML for Security Systems",)] == 8
+    orders = section_orders(merged)
+    assert all(order == NEWEST_FIRST for order in orders.values())
+    assert len(orders) == 9  # every section with three or more dated entries
