@@ -66,12 +66,16 @@ def near_duplicates(embedder) -> None:
     same = np.array(same)
     print(f"\n## near-duplicates: {len(titles)} distinct titles, {len(same)} rewrites")
     for q in (50, 90, 99, 99.5, 100):
-        print(f"distinct papers, max similarity to another: p{q:<5} {np.percentile(distinct, q):.3f}")
+        print(
+            f"distinct papers, max similarity to another: p{q:<5} {np.percentile(distinct, q):.3f}"
+        )
     for q in (0, 1, 5, 10, 50):
         print(f"rewrites of the same title, similarity:       p{q:<5} {np.percentile(same, q):.3f}")
     for t in (0.85, 0.88, 0.9, 0.92, 0.95):
-        print(f"threshold {t:.2f}: distinct pairs flagged {np.mean(distinct >= t):.3f}, "
-              f"rewrites caught {np.mean(same >= t):.3f}")
+        print(
+            f"threshold {t:.2f}: distinct pairs flagged {np.mean(distinct >= t):.3f}, "
+            f"rewrites caught {np.mean(same >= t):.3f}"
+        )
 
 
 def main() -> None:

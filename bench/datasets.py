@@ -41,6 +41,8 @@ def markdown_list(papers: list[dict], min_per_section: int = 3) -> str:
                 title = str(p["title"]).replace('"', "'").replace("[", "(").replace("]", ")")
                 url = p.get("pdf_url") or p.get("url") or ""
                 venue = str(p.get("venue") or "arXiv").replace("*", "")
-                lines.append(f'- A. Author et al. [**"{title}"**]({url}) @ **{venue} {p.get("year")}**.')
+                lines.append(
+                    f'- A. Author et al. [**"{title}"**]({url}) @ **{venue} {p.get("year")}**.'
+                )
             lines.append("")
     return "\n".join(lines)

@@ -38,7 +38,9 @@ def merge(base: str, extra: str) -> str:
         current = parse_list("\n".join(lines))
         parent = next(s for s in current.sections if s.path == path[:-1])
         later = [
-            s.line for s in current.sections if s.line > parent.line and len(s.path) <= len(path) - 1
+            s.line
+            for s in current.sections
+            if s.line > parent.line and len(s.path) <= len(path) - 1
         ]
         end = min(later) - 1 if later else len(lines)
         heading = "#" * (len(path) + 1) + " " + path[-1]
