@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from secml_papers.service.checkpr import CheckReport
 
 MARKER = "<!-- secml-papers:check-pr -->"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
 
 def escape(text: object) -> str:
@@ -23,7 +23,9 @@ def escape(text: object) -> str:
     '&lt;script&gt;x&lt;/script&gt; \\\\[\\\\*\\\\*a\\\\*\\\\*\\\\]\\\\(javascript:1\\\\) \\\\| b'
     """
     flat = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(flat, quote=True))
+    # Markdown first, then HTML: the entities HTML escaping writes (&lt; &#x27;) must stay intact,
+    # and `<`, `>`, `&` and quotes are left to it.
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", flat), quote=True)
 
 
 def _section(path: Sequence[str]) -> str:
