@@ -1,39 +1,94 @@
 """Markdown list -> Paper records and the section tree, from markdown-it-py's tokens.
 
-Pure: text in, records out. Every list item below a heading is either parsed into a paper,
-skipped as a non-entry (a table-of-contents link), or reported as a warning with its line.
+Pure: text in, records out. The first H1 before any other heading is the list's title; every
+other heading is a section, except parts that hold no papers (contents, news, contributing,
+citation, licence: skipped with everything below them) and headings that only group by year
+("#### 2021"), whose entries belong to the section above. A bold line on its own
+(``**Image Classification**``), or a list item that is only a name with entries nested under
+it, is a subsection. Entries are list items (see :mod:`secml_papers.corpus.entry` for the
+shapes) or rows of a table with a title column (:mod:`secml_papers.corpus.tables`). Every list
+item below a heading is parsed into a paper, skipped as a non-entry, or warned about.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from secml_papers.corpus.entry import Fields, is_label, parse_entry
+from secml_papers.corpus.headings import heading_name, is_skipped, year_group
 from secml_papers.corpus.ids import assign_ids
+from secml_papers.corpus.inline import LINK, STRONG, TEXT, Piece, bold_in_link, pieces, plain_text
 from secml_papers.corpus.records import Paper, PaperList, ParseWarning, Section
+from secml_papers.corpus.tables import table_entries
 
-_MD = MarkdownIt("commonmark")
-_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
-_QUOTES = "\"'“”‘’«» "
+__all__ = ["bold_in_link", "parse_list", "plain_text"]
+
+_MD = MarkdownIt("commonmark").enable("table")
+_LISTS = ("bullet_list_open", "ordered_list_open")
+
+
+@dataclass
+class _Item:
+    line: int
+    inlines: list[Token] = field(default_factory=list)
+    children: list[_Item] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class _Entry:
-    title: str
-    authors: str
-    venue: str | None
-    year: int | None
-    url: str | None
+    fields: Fields
     section: tuple[str, ...]
     line: int
 
 
+@dataclass
+class _State:
+    """Where the walk is: the heading stack, a bold pseudo-heading, a year group, a skip."""
+
+    title: str | None = None
+    stack: list[tuple[int, str]] = field(default_factory=list)
+    pseudo: str | None = None
+    year_level: int = 0
+    year: int | None = None
+    skip_level: int = 0
+    headings: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
+    entries: list[_Entry] = field(default_factory=list)
+    warnings: list[ParseWarning] = field(default_factory=list)
+
+    @property
+    def section(self) -> tuple[str, ...]:
+        path = tuple(name for _, name in self.stack)
+        return (*path, self.pseudo) if self.pseudo else path
+
+    def heading(self, level: int, name: str, line: int) -> None:
+        self.pseudo = None
+        if self.skip_level and level > self.skip_level:
+            return
+        self.skip_level = 0
+        if self.year_level and level <= self.year_level:
+            self.year_level, self.year = 0, None
+        if level == 1 and self.title is None and not self.headings and not self.stack:
+            self.title = name
+            return
+        if is_skipped(name):
+            self.skip_level = level
+            return
+        grouped, year = year_group(name)
+        if grouped and self.stack:
+            self.year_level, self.year = level, year
+            return
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        self.stack.append((level, name))
+        self.headings.append((self.section, line))
+
+
 def parse_list(text: str) -> PaperList:
-    """Parse an awesome list in the bundled format into papers, sections and warnings.
+    """Parse an awesome list of papers into papers, sections and warnings.
 
     >>> lst = parse_list('# L\\n\\n## Backdoors\\n\\n'
     ...     '- Wang et al. [**"Neural Cleanse"**](https://x.org/nc.pdf) @ **S&P 2019**.\\n')
@@ -42,66 +97,154 @@ def parse_list(text: str) -> PaperList:
     ('Neural Cleanse', 'Wang et al.', 'S&P', 2019, 'https://x.org/nc.pdf', ('Backdoors',), 5)
     """
     tokens = _MD.parse(text)
-    title: str | None = None
-    stack: list[tuple[int, str]] = []
-    headings: list[tuple[tuple[str, ...], int]] = []
-    entries: list[_Entry] = []
-    warnings: list[ParseWarning] = []
-    depth = 0  # how many list items enclose the current token
-
-    for i, tok in enumerate(tokens):
+    state = _State()
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
         if tok.type == "heading_open":
-            level = int(tok.tag[1])
-            name = plain_text(tokens[i + 1].children or []).strip()
-            line = _line(tok)
-            if level == 1 and title is None and not headings:
-                title = name
-                continue
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            stack.append((level, name))
-            headings.append((tuple(h for _, h in stack), line))
-        elif tok.type == "inline" and _is_item_paragraph(tokens, i):
-            section = tuple(h for _, h in stack)
-            result = _parse_item(tok, section)
-            if isinstance(result, _Entry):
-                entries.append(result)
-            elif result is not None and (section or _looks_like_entry(tok)):
-                warnings.append(ParseWarning(_line(tok), result))
-        elif tok.type in ("list_item_open", "list_item_close"):
-            depth += 1 if tok.type == "list_item_open" else -1
-        elif (
-            tok.type == "inline"
-            and tokens[i - 1].type == "paragraph_open"
-            and stack
-            and depth == 0
-            and _looks_like_entry(tok)
-        ):
-            warnings.append(
-                ParseWarning(_line(tok), "this looks like an entry but is not a list item")
-            )
-
+            state.heading(int(tok.tag[1]), heading_name(tokens[i + 1].children or []), _line(tok))
+            i += 3
+        elif state.skip_level:
+            i += 1
+        elif tok.type in _LISTS:
+            items, i = _item_tree(tokens, i)
+            for item in items:
+                _visit(state, item, state.section)
+        elif tok.type == "table_open":
+            end = next(j for j in range(i, len(tokens)) if tokens[j].type == "table_close")
+            if state.stack:
+                fields, messages = table_entries(tokens[i : end + 1])
+                state.entries.extend(
+                    _Entry(_with_group_year(f, state), state.section, line) for line, f in fields
+                )
+                state.warnings.extend(ParseWarning(line, m) for line, m in messages)
+            i = end + 1
+        elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
+            _paragraph(state, tok)
+            i += 1
+        else:
+            i += 1
     return PaperList(
-        title=title,
-        papers=_papers(entries),
-        sections=_sections(headings, entries),
-        warnings=tuple(warnings) + tuple(_incomplete(entries)),
+        title=state.title,
+        papers=_papers(state.entries),
+        sections=_sections(state.headings, state.entries),
+        warnings=tuple(sorted(state.warnings + list(_incomplete(state.entries)), key=_by_line)),
+    )
+
+
+def _by_line(w: ParseWarning) -> int:
+    return w.line
+
+
+def _paragraph(state: _State, tok: Token) -> None:
+    """A paragraph outside any list: a bold pseudo-heading, or an entry that lost its bullet."""
+    if not state.stack:
+        return
+    row = [p for p in pieces(tok.children or []) if p.text.strip(" :")]
+    if len(row) == 1 and row[0].kind == STRONG and len(row[0].text) <= 80:
+        name = row[0].text.strip().rstrip(":").strip()
+        state.pseudo = name
+        state.headings.append((state.section, _line(tok)))
+        return
+    if any(p.kind == LINK and p.bold for p in row) or (
+        any(p.kind == STRONG for p in row) and any(p.kind == LINK for p in row)
+    ):
+        state.warnings.append(
+            ParseWarning(_line(tok), "this looks like an entry but is not a list item")
+        )
+
+
+def _item_tree(tokens: Sequence[Token], start: int) -> tuple[list[_Item], int]:
+    """The items of the list opening at ``tokens[start]``, nested, and the index after it."""
+    roots: list[_Item] = []
+    stack: list[_Item] = []
+    depth = 0
+    for j in range(start, len(tokens)):
+        tok = tokens[j]
+        if tok.type in _LISTS:
+            depth += 1
+        elif tok.type in ("bullet_list_close", "ordered_list_close"):
+            depth -= 1
+            if depth == 0:
+                return roots, j + 1
+        elif tok.type == "list_item_open":
+            item = _Item(_line(tok))
+            (stack[-1].children if stack else roots).append(item)
+            stack.append(item)
+        elif tok.type == "list_item_close":
+            stack.pop()
+        elif tok.type == "inline" and stack:
+            stack[-1].inlines.append(tok)
+    return roots, len(tokens)
+
+
+def _has_title_link(row: Sequence[Piece]) -> bool:
+    return any(
+        p.kind == LINK and not is_label(p) and not (p.href or "").startswith("#") for p in row
+    )
+
+
+def _visit(state: _State, item: _Item, section: tuple[str, ...]) -> None:
+    main = pieces(item.inlines[0].children or []) if item.inlines else []
+    details = [pieces(t.children or []) for t in item.inlines[1:]]
+    nested: list[_Item] = []
+    for child in item.children:
+        row = pieces(child.inlines[0].children or []) if child.inlines else []
+        if _has_title_link(row) or child.children:
+            nested.append(child)
+        else:
+            details.extend([row, *(pieces(t.children or []) for t in child.inlines[1:])])
+    if nested and _is_group(main):
+        name = "".join(p.text for p in main).strip().rstrip(":").strip()
+        section = (*section, name)
+        state.headings.append((section, item.line))
+        for child in nested:
+            _visit(state, child, section)
+        return
+    result = parse_entry(main, details)
+    if isinstance(result, Fields):
+        state.entries.append(_Entry(_with_group_year(result, state), section, item.line))
+    elif result is not None and (section or _has_title_link(main)):
+        state.warnings.append(ParseWarning(item.line, result))
+    for child in nested:
+        _visit(state, child, section)
+
+
+def _with_group_year(fields: Fields, state: _State) -> Fields:
+    """An entry under a year heading ("#### 2021") without a year of its own takes that one."""
+    if fields.year is None and state.year is not None:
+        return replace(fields, year=state.year)
+    return fields
+
+
+def _is_group(row: Sequence[Piece]) -> bool:
+    """An item that only names the entries nested under it: short text, no link, no year."""
+    text = "".join(p.text for p in row).strip()
+    return (
+        bool(text)
+        and len(text) <= 80
+        and all(p.kind in (TEXT, STRONG) or p.kind == "em" for p in row)
+        and not any(ch.isdigit() for ch in text[-4:])
     )
 
 
 def _papers(entries: Sequence[_Entry]) -> tuple[Paper, ...]:
-    details = [(e.title, f"{e.authors}|{e.venue}|{e.year}|{e.url}") for e in entries]
+    details = [
+        (e.fields.title, f"{e.fields.authors}|{e.fields.venue}|{e.fields.year}|{e.fields.url}")
+        for e in entries
+    ]
     ids = assign_ids(details)
     return tuple(
         Paper(
             id=pid,
-            title=e.title,
-            authors=e.authors,
-            venue=e.venue,
-            year=e.year,
-            url=e.url,
+            title=e.fields.title,
+            authors=e.fields.authors,
+            venue=e.fields.venue,
+            year=e.fields.year,
+            url=e.fields.url,
             section=e.section,
             line=e.line,
+            note=e.fields.note,
         )
         for pid, e in zip(ids, entries, strict=True)
     )
@@ -127,97 +270,12 @@ def _sections(
 
 def _incomplete(entries: Sequence[_Entry]) -> Iterator[ParseWarning]:
     for e in entries:
-        if e.venue is None and e.year is None:
-            yield ParseWarning(e.line, f"no venue and year after the title of {e.title!r}")
-        elif e.year is None:
-            yield ParseWarning(e.line, f"no year after the venue of {e.title!r}")
+        f = e.fields
+        if f.venue is None and f.year is None:
+            yield ParseWarning(e.line, f"no venue and year after the title of {f.title!r}")
+        elif f.year is None:
+            yield ParseWarning(e.line, f"no year after the venue of {f.title!r}")
 
 
 def _line(tok: Token) -> int:
     return tok.map[0] + 1 if tok.map else 0
-
-
-def _is_item_paragraph(tokens: Sequence[Token], i: int) -> bool:
-    """The first paragraph of a list item (tight or loose lists alike)."""
-    return (
-        i >= 2
-        and tokens[i - 1].type == "paragraph_open"
-        and (tokens[i - 2].type == "list_item_open")
-    )
-
-
-def plain_text(children: Sequence[Token]) -> str:
-    parts = []
-    for c in children:
-        if c.type in ("text", "code_inline"):
-            parts.append(c.content)
-        elif c.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-        elif c.type == "image":
-            parts.append(plain_text(c.children or []))
-    return re.sub(r"\s+", " ", "".join(parts))
-
-
-def _looks_like_entry(tok: Token) -> bool:
-    kids = tok.children or []
-    return any(c.type == "strong_open" for c in kids) and any(c.type == "link_open" for c in kids)
-
-
-def _parse_item(tok: Token, section: tuple[str, ...]) -> _Entry | str | None:
-    """An entry, a warning message, or None for an item that is not an entry."""
-    kids = list(tok.children or [])
-    links = [j for j, c in enumerate(kids) if c.type == "link_open"]
-    if links and all(str(kids[j].attrs.get("href", "")).startswith("#") for j in links):
-        return None  # a table-of-contents item
-    start = next((j for j in links if bold_in_link(kids, j)), None)
-    if start is None:
-        if not plain_text(kids).strip():
-            return None
-        return 'could not find a bold, linked title (- Authors [**"Title"**](url) @ **Venue Year**)'
-    end = next(j for j in range(start, len(kids)) if kids[j].type == "link_close")
-    title = plain_text(kids[start + 1 : end]).strip(_QUOTES).strip()
-    if not title:
-        return "the linked title is empty"
-    href = str(kids[start].attrs.get("href") or "").strip()
-    venue, year = _venue_year(kids[end + 1 :])
-    return _Entry(
-        title=title,
-        authors=plain_text(kids[:start]).strip(),
-        venue=venue,
-        year=year,
-        url=href or None,
-        section=section,
-        line=_line(tok),
-    )
-
-
-def bold_in_link(kids: Sequence[Token], start: int) -> bool:
-    for c in kids[start + 1 :]:
-        if c.type == "link_close":
-            return False
-        if c.type == "strong_open":
-            return True
-    return False
-
-
-def _venue_year(after: Sequence[Token]) -> tuple[str | None, int | None]:
-    """``@ **Venue Year**`` after the link; the bold part is preferred, plain text accepted."""
-    bold = _first_strong(after)
-    text = bold if bold is not None else plain_text(after).split("@", 1)[-1]
-    text = text.strip().strip(".").strip()
-    if not text:
-        return None, None
-    years = list(_YEAR.finditer(text))
-    if not years:
-        return text, None
-    last = years[-1]
-    venue = (text[: last.start()] + text[last.end() :]).strip(" ,'’")
-    return venue or None, int(last.group(1))
-
-
-def _first_strong(kids: Sequence[Token]) -> str | None:
-    for j, c in enumerate(kids):
-        if c.type == "strong_open":
-            close = next(k for k in range(j, len(kids)) if kids[k].type == "strong_close")
-            return plain_text(kids[j + 1 : close])
-    return None

@@ -18,6 +18,7 @@ class Paper:
     section: tuple[str, ...]
     line: int
     abstract: str | None = None
+    note: str | None = None  # the one-line summary many lists write beside an entry
 
     def with_abstract(self, abstract: str | None) -> Paper:
         return replace(self, abstract=abstract)

@@ -80,7 +80,7 @@ def test_malformed_lines_warn_with_line_numbers() -> None:
     lines = sorted(w.line for w in parsed.warnings)
     assert lines == [6, 7, 8, 11]
     messages = {w.line: w.message for w in parsed.warnings}
-    assert "bold, linked title" in messages[6]
+    assert "no link, venue or year" in messages[6]
     assert "no venue and year" in messages[7]
     assert "no year" in messages[8]
     assert "not a list item" in messages[11]
