@@ -80,7 +80,7 @@ def parse_entry(
     if not title:
         return "the title of this item is empty"
     rest = [*main[at + 1 :]] if at >= 0 else _after_leading_text(main)
-    before = squash("".join(p.text for p in main[:at] if p.kind in (TEXT, EM, STRONG)))
+    before = squash("".join(p.text for p in main[: max(at, 0)] if p.kind in (TEXT, EM, STRONG)))
     url = href if href is not None else _paper_link(main, details)
     note = " ".join(p.text.strip() for p in (*main, *_flat(details)) if p.kind == CODE) or None
     authors, venue, year, dash_note = _venue_year_authors(before, rest, details)

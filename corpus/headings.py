@@ -64,16 +64,11 @@ def is_skipped(name: str) -> bool:
 def year_group(name: str) -> tuple[bool, int | None]:
     """Whether a heading only groups entries by year, and the year when it names exactly one.
 
-    >>> [year_group(n) for n in ("2022", "#### 2019 and before", "Backdoors")]
+    >>> [year_group(n) for n in ("2022", "📅 2019 and before", "Backdoors")]
     [(True, 2022), (True, None), (False, None)]
     """
-    match = _YEAR_GROUP.match(heading_key(name.lstrip("# ")))
+    match = _YEAR_GROUP.match(squash(_SYMBOLS.sub(" ", _SHORTCODE.sub(" ", name))).casefold())
     if match is None:
         return False, None
     exact = match.group(1) is not None and match.group(2) is None
     return True, int(match.group(1)) if exact else None
-
-
-def strip_numbering(name: str) -> str:
-    """A heading without its leading section number, for display beside the number-free key."""
-    return _NUMBERING.sub("", name).strip()

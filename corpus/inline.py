@@ -35,9 +35,9 @@ def pieces(children: Sequence[Token]) -> list[Piece]:
     """The pieces of an inline token's children, in order.
 
     >>> from markdown_it import MarkdownIt
-    >>> kids = MarkdownIt().parseInline('A [**"T"**](u) @ **V 2019**. `n`')[0].children
+    >>> kids = MarkdownIt().parseInline('A [**"T"**](u) @ **V 2019**`n`')[0].children
     >>> [(p.kind, p.text) for p in pieces(kids)]
-    [('text', 'A '), ('link', '"T"'), ('text', ' @ '), ('strong', 'V 2019'), ('text', '. '), ('code', 'n')]
+    [('text', 'A '), ('link', '"T"'), ('text', ' @ '), ('strong', 'V 2019'), ('code', 'n')]
     """
     out: list[Piece] = []
     link: dict | None = None
@@ -66,6 +66,8 @@ def pieces(children: Sequence[Token]) -> list[Piece]:
                 out.append(Piece(BREAK, "\n"))
         elif kind in ("text", "code_inline"):  # inline HTML tags are dropped, their text kept
             text = tok.content
+            if not text:
+                continue
             if link is not None:
                 link["text"].append(text)
             elif kind == "code_inline":

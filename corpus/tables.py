@@ -24,11 +24,11 @@ from secml_papers.corpus.inline import CODE, LINK, Piece, pieces, squash
 _TITLE = re.compile(r"^(paper |article )?(title|name)s?$")
 _TITLE_FALLBACK = re.compile(r"^(papers?|publications?|articles?)$")
 _ROLES = (
-    ("year", re.compile(r"^(year|date|time|published)$")),
+    ("year", re.compile(r"^(year|date|time)$")),
     ("venue", re.compile(r"venue|conference|journal|booktitle|proceedings|source|^pub")),
     ("authors", re.compile(r"authors?|researchers?")),
     ("link", re.compile(r"pdf|link|url|arxiv|download|paper link|^paper$|^papers?$")),
-    ("note", re.compile(r"note|summary|description|tl;?dr|keywords?|key ?ideas?|remarks?|topic")),
+    ("note", re.compile(r"note|summary|description|tl.?dr|keywords?|key ?ideas?|remarks?|topic")),
 )
 
 
@@ -39,7 +39,7 @@ def table_entries(
     rows = _rows(tokens)
     if len(rows) < 2:
         return [], []
-    header_line, header = rows[0]
+    header = rows[0][1]
     roles = _roles([squash("".join(p.text for p in cell)) for cell in header])
     if "title" not in roles:
         return [], []
@@ -95,8 +95,10 @@ def _row(cells: Sequence[Sequence[Piece]], roles: dict[str, int]) -> Fields | st
     title_link = next((p for p in title_cell if p.kind == LINK and not is_label(p)), None)
     title = squash(title_link.text if title_link else text("title")).strip("\"'“”. ")
     if not title:
-        return None if not any(squash("".join(p.text for p in c)) for c in cells) else (
-            "this table row has no title"
+        return (
+            None
+            if not any(squash("".join(p.text for p in c)) for c in cells)
+            else ("this table row has no title")
         )
     url = (title_link.href if title_link else None) or _first_link(cell("link")) or None
     venue, year = split_year(text("venue")) if text("venue") else (None, None)

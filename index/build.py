@@ -33,10 +33,14 @@ class BuildReport:
 
 
 def paper_text(paper: Paper) -> str:
-    """What is embedded for a paper: its title, and its abstract where one is known."""
-    if paper.abstract:
-        return f"{paper.title}. {paper.abstract}"
-    return paper.title
+    """What is embedded for a paper: its title, then the list's one-line note and the abstract
+    where they are known (the note often says what the title does not)."""
+    text = paper.title
+    for part in (getattr(paper, "note", None), paper.abstract):
+        if part and part.strip():
+            stop = "" if text.endswith((".", "?", "!")) else "."
+            text = f"{text}{stop} {part.strip()}"
+    return text
 
 
 def text_hash(text: str) -> str:

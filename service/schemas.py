@@ -18,6 +18,7 @@ class PaperPublic(BaseModel):
     url: str | None
     section: list[str]
     abstract: str | None
+    note: str | None = None
     line: int
 
 

@@ -159,6 +159,7 @@
       li.appendChild(el("p", "section-path", paper.section.join(SEP_SHOWN)));
     }
 
+    if (paper.note) li.appendChild(el("p", "note", paper.note));
     if (paper.abstract) li.appendChild(el("p", "abstract", paper.abstract));
 
     var foot = el("p", "result-foot");

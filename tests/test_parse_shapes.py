@@ -1,0 +1,319 @@
+"""The parser on lists in the shapes public paper lists are written in (fixtures/shapes/).
+
+The fixtures were written for these tests, each in the style of a family of real lists.
+"""
+
+from __future__ import annotations
+
+import doctest
+from pathlib import Path
+
+import pytest
+
+import secml_papers.corpus.entry
+import secml_papers.corpus.headings
+import secml_papers.corpus.inline
+from secml_papers.corpus import parse_list
+from secml_papers.corpus.headings import heading_key
+from secml_papers.corpus.records import PaperList
+
+SHAPES = Path(__file__).parent / "fixtures" / "shapes"
+
+
+def shape(name: str) -> PaperList:
+    return parse_list((SHAPES / name).read_text(encoding="utf-8"))
+
+
+def rows(parsed: PaperList) -> list[tuple]:
+    return [(p.line, p.title, p.authors, p.venue, p.year, p.section[-1]) for p in parsed.papers]
+
+
+@pytest.mark.parametrize(
+    "module",
+    [secml_papers.corpus.entry, secml_papers.corpus.headings, secml_papers.corpus.inline],
+)
+def test_docstring_examples(module) -> None:
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_linked_bold_titles_with_authors_and_year_in_parentheses() -> None:
+    parsed = shape("bold-links.md")
+    assert parsed.title == "Awesome Privacy Attacks on ML"  # the badge is dropped
+    assert [s.path for s in parsed.sections] == [("Membership Inference",), ("Model Extraction",)]
+    assert rows(parsed) == [
+        (
+            17,
+            "Membership Inference Attacks Against Machine Learning Models",
+            "Shokri et al.",
+            None,
+            2017,
+            "Membership Inference",
+        ),
+        (
+            18,
+            "ML-Leaks: Model and Data Independent Membership Inference Attacks and Defenses on Machine Learning Models",
+            "Salem et al.",
+            None,
+            2019,
+            "Membership Inference",
+        ),
+        (
+            19,
+            "Label-Only Membership Inference Attacks",
+            "Choquette-Choo, Tramer, Carlini and Papernot",
+            None,
+            2021,
+            "Membership Inference",
+        ),
+        (
+            23,
+            "Stealing Machine Learning Models via Prediction APIs",
+            "Tramèr et al.",
+            None,
+            2016,
+            "Model Extraction",
+        ),
+        (
+            24,
+            "Knockoff Nets: Stealing Functionality of Black-Box Models",
+            "Orekondy et al.",
+            None,
+            2019,
+            "Model Extraction",
+        ),
+    ]
+    # the paper's link, not the code link after it
+    assert parsed.papers[0].url == "https://arxiv.org/abs/1610.05820"
+    # contents, news, contributing and licence hold no papers and raise no warnings
+    assert parsed.warnings == ()
+
+
+def test_plain_links_with_authors_and_venue_after_a_comma() -> None:
+    parsed = shape("plain-links.md")
+    assert parsed.title == "Adversarial Machine Learning Reading List"  # the first of the H1s
+    assert [s.path for s in parsed.sections] == [("🛡️ Attacks",), (":shield: Defenses",), ("Tools",)]
+    assert rows(parsed)[:5] == [
+        (
+            5,
+            "Explaining and Harnessing Adversarial Examples",
+            "I. Goodfellow et al.",
+            "ICLR",
+            2015,
+            "🛡️ Attacks",
+        ),
+        (
+            6,
+            "Towards Evaluating the Robustness of Neural Networks",
+            "N. Carlini and D. Wagner",
+            "IEEE S&P",
+            2017,
+            "🛡️ Attacks",
+        ),
+        (
+            7,
+            "Universal adversarial perturbations",
+            "S. Moosavi-Dezfooli et al.",
+            "CVPR",
+            2017,
+            "🛡️ Attacks",
+        ),
+        (
+            11,
+            "Towards Deep Learning Models Resistant to Adversarial Attacks",
+            "A. Madry et al.",
+            "ICLR",
+            2018,
+            ":shield: Defenses",
+        ),
+        (
+            12,
+            "Certified Adversarial Robustness via Randomized Smoothing",
+            "J. Cohen, E. Rosenfeld and Z. Kolter",
+            "ICML",
+            2019,
+            ":shield: Defenses",
+        ),
+    ]
+    foolbox = parsed.papers[5]
+    assert (foolbox.title, foolbox.note) == (
+        "Foolbox",
+        "a Python toolbox to create adversarial examples",
+    )
+    # a tool has no venue or year: kept, with a warning that names its line
+    assert [(w.line, "no venue and year" in w.message) for w in parsed.warnings] == [
+        (16, True),
+        (17, True),
+    ]
+
+
+def test_numbered_entries_with_a_note_and_numbered_headings() -> None:
+    parsed = shape("numbered.md")
+    assert [s.path[-1] for s in parsed.sections] == [
+        "1 Attacks",
+        "1.1 Poisoning-based",
+        "1.2 Non-poisoning-based",
+        "2 Defenses",
+    ]
+    assert heading_key(parsed.sections[1].path[-1]) == "poisoning-based"
+    first = parsed.papers[0]
+    assert (first.title, first.venue, first.year, first.url) == (
+        "BadNets: Identifying Vulnerabilities in the Machine Learning Model Supply Chain",
+        "arXiv",
+        2017,
+        "https://arxiv.org/pdf/1708.06733",  # the pdf, not the code
+    )
+    assert (
+        first.note
+        == "the first backdoor attack: a patch trigger stamped on poisoned training images"
+    )
+    assert [(p.line, p.venue, p.year) for p in parsed.papers] == [
+        (7, "arXiv", 2017),
+        (8, "arXiv", 2017),
+        (9, "ICLR", 2021),
+        (13, "CVPR", 2020),
+        (17, "NeurIPS", 2018),
+        (18, "S&P", 2019),
+    ]
+    assert parsed.papers[-1].note is None and parsed.warnings == ()
+
+
+def test_multi_line_entries_and_year_headings() -> None:
+    parsed = shape("multiline.md")
+    # "#### 2021" groups by year: its entries belong to the section above
+    assert [s.path for s in parsed.sections] == [
+        ("Survey",),
+        ("Image Classification",),
+        ("Image Classification", "Poisoning-based Attack"),
+    ]
+    assert rows(parsed) == [
+        (
+            17,
+            "Backdoor Learning: A Survey",
+            "Yiming Li, Baoyuan Wu, Yong Jiang, Zhifeng Li, and Shu-Tao Xia",
+            "IEEE Transactions on Neural Networks and Learning Systems",
+            2022,
+            "Survey",
+        ),
+        (
+            21,
+            "Backdoor Attacks and Countermeasures on Deep Learning: A Comprehensive Review",
+            "Yansong Gao, Bao Gia Doan, Zhi Zhang, Siqi Ma, and Hyoungshick Kim",
+            "arXiv",
+            2020,
+            "Survey",
+        ),
+        (
+            28,
+            "Invisible Backdoor Attack with Sample-Specific Triggers",
+            "Yuezun Li, Yiming Li, Baoyuan Wu, Longkang Li, Ran He, and Siwei Lyu",
+            "ICCV",
+            2021,
+            "Poisoning-based Attack",
+        ),
+        (
+            33,
+            "Blind Backdoors in Deep Learning Models",
+            "Eugene Bagdasaryan, and Vitaly Shmatikov",
+            "USENIX Security",
+            2021,
+            "Poisoning-based Attack",
+        ),
+        (
+            39,
+            "Input-Aware Dynamic Backdoor Attack",
+            "Anh Nguyen, and Anh Tran",
+            "NeurIPS",
+            2020,
+            "Poisoning-based Attack",
+        ),
+        (
+            43,
+            "Reflection Backdoor: A Natural Backdoor Attack on Deep Neural Networks",
+            "Yunfei Liu, Xingjun Ma, James Bailey, and Feng Lu",
+            "ECCV",
+            2020,
+            "Poisoning-based Attack",
+        ),
+    ]
+    assert parsed.papers[2].url == "https://arxiv.org/pdf/2012.03816.pdf"
+    assert parsed.papers[5].url.startswith("https://link.springer.com/")  # [[link]] is the paper
+    assert parsed.warnings == ()  # the format example in a code block is not an entry
+
+
+def test_tables_under_bold_pseudo_headings() -> None:
+    parsed = shape("tables.md")
+    assert [s.path for s in parsed.sections] == [
+        ("Attacks",),
+        ("Attacks", "Image Classification"),
+        ("Attacks", "Language Models"),
+        ("Defenses",),
+        ("Tools",),  # a table without a title column holds no papers
+    ]
+    assert [(p.line, p.title[:40], p.venue, p.year, p.section[-1]) for p in parsed.papers] == [
+        (11, "Membership Inference Attacks Against Mac", "S&P", 2017, "Image Classification"),
+        (12, "Membership Inference Attacks From First ", "S&P", 2022, "Image Classification"),
+        (
+            18,
+            "Extracting Training Data from Large Lang",
+            "USENIX Security",
+            2021,
+            "Language Models",
+        ),
+        (24, "MemGuard: Defending against Black-Box Me", "CCS", 2019, "Defenses"),
+        (25, "Machine Learning with Membership Privacy", "CCS", 2018, "Defenses"),
+    ]
+    assert parsed.papers[0].url == "https://arxiv.org/pdf/1610.05820"  # from the Paper column
+    assert parsed.papers[2].url == "https://arxiv.org/abs/2012.07805"  # the linked title
+    assert parsed.papers[3].authors == "Jia et al."
+    assert parsed.papers[3].note == "noise on the confidence scores"  # the TL;DR column
+
+
+def test_items_that_only_name_a_group_are_subsections() -> None:
+    parsed = shape("groups.md")
+    assert [(s.path, s.count) for s in parsed.sections] == [
+        (("Attacks",), 0),
+        (("Attacks", "Evasion"), 2),
+        (("Attacks", "Poisoning"), 1),
+        (("Surveys",), 1),
+    ]
+    assert rows(parsed)[0] == (
+        6,
+        "Intriguing properties of neural networks",
+        "Szegedy et al.",
+        "ICLR",
+        2014,
+        "Evasion",
+    )
+    assert [w.line for w in parsed.warnings] == [14]  # the survey mentioned without a link
+
+
+@pytest.mark.parametrize(
+    ("heading", "key"),
+    [
+        ("1.1.2 Image Classification", "image classification"),
+        ("IV. Defenses", "defenses"),
+        (":fire: Backdoor Attacks", "backdoor attacks"),
+        ("🔥 Backdoor Attacks 🔥", "backdoor attacks"),
+        ("Attacks & Defenses:", "attacks & defenses"),
+    ],
+)
+def test_heading_keys_drop_numbering_and_emoji(heading: str, key: str) -> None:
+    assert heading_key(heading) == key
+
+
+def test_every_item_is_parsed_skipped_or_warned() -> None:
+    text = "\n".join(
+        [
+            "# L",
+            "## Papers",
+            "- [**A Paper With A Link**](https://x.org/a) (Doe, 2020)",  # 3: parsed
+            "- [Papers](#papers)",  # 4: a contents link, skipped
+            "- Just a remark in passing",  # 5: warned
+            "- **Group**",  # 6: a group name with nothing under it: warned
+            "- [pdf](https://x.org/p.pdf)",  # 7: only a label: warned
+        ]
+    )
+    parsed = parse_list(text)
+    assert [p.line for p in parsed.papers] == [3]
+    assert [w.line for w in parsed.warnings] == [5, 6, 7]
