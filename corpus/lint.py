@@ -69,10 +69,14 @@ def lint_list(
     papers = {p.line: p for p in parsed.papers}
     items = list(_items(text))
     problems: list[Problem] = []
-    for item in items:
-        paper = papers.get(item.line)
-        if paper is not None or (item.under_heading and _entry_like(item.kids)):
-            problems.extend(_format(item, paper, today_year))
+    if _written_in_entry_form([i for i in items if i.line in papers]):
+        for item in items:
+            paper = papers.get(item.line)
+            if paper is not None or (item.under_heading and _entry_like(item.kids)):
+                problems.extend(_format(item, paper, today_year))
+    else:  # another list's shape: only what every shape needs
+        for paper in parsed.papers:
+            problems.extend(_fields(paper, today_year))
     problems.extend(_endings([i for i in items if i.line in papers]))
     problems.extend(_placement(parsed))
     problems.extend(_duplicate_headings(parsed))
@@ -111,6 +115,26 @@ def _items(text: str) -> Iterator[_Item]:
             if hrefs and all(h.startswith("#") for h in hrefs):
                 continue
             yield _Item(tok.map[0] + 1, kids, tok.content, seen_heading)
+
+
+def _written_in_entry_form(entries: Sequence[_Item]) -> bool:
+    """Whether most entries have a bold, linked title as in :data:`ENTRY_FORM`; lists written
+    in other shapes (see ``corpus/entry.py``) are not held to this one's details."""
+    bold = sum(
+        any(c.type == "link_open" and bold_in_link(item.kids, j) for j, c in enumerate(item.kids))
+        for item in entries
+    )
+    return bold * 2 > len(entries)
+
+
+def _fields(paper: Paper, today_year: int) -> Iterator[Problem]:
+    """Problems of an entry in any list shape: no link, no venue or year, a future year."""
+    if not paper.url:
+        yield Problem(paper.line, "the entry has no link to the paper", FORMAT)
+    if paper.year is None:
+        yield Problem(paper.line, "the entry has no year", FORMAT)
+    elif paper.year > today_year:
+        yield Problem(paper.line, f"the year {paper.year} is in the future", FORMAT)
 
 
 def _entry_like(kids: Sequence[Token]) -> bool:

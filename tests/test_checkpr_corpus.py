@@ -580,14 +580,38 @@ def test_without_a_line_filter_old_problems_show_too() -> None:
     ],
 )
 def test_entry_format(entry: str, message: str | None) -> None:
-    text = f"# L\n\n## S\n\n{entry}\n"
+    well_formed = (
+        '- B et al. [**"One"**](https://x.org/1) @ **ICML 2020**.\n'
+        '- C et al. [**"Two"**](https://x.org/2) @ **ICML 2020**.\n'
+    )
+    text = f"# L\n\n## S\n\n{well_formed}{entry}\n"
     problems = lint_list(text, parse_list(text), today_year=TODAY)
     if message is None:
         assert problems == ()
     else:
         [problem] = problems
-        assert (problem.line, problem.kind) == (5, FORMAT)
+        assert (problem.line, problem.kind) == (7, FORMAT)
         assert message in problem.message
+
+
+def test_a_list_in_another_shape_is_not_held_to_the_bundled_form() -> None:
+    text = "\n".join(
+        [
+            "# L",
+            "## Attacks",
+            "1. **BadNets: Supply Chain Backdoors**. arXiv 2017. [[pdf](https://x.org/1)]",
+            "2. **Spectral Signatures in Backdoor Attacks**. NeurIPS 2018. [[pdf](https://x.org/2)]",
+            "3. **A Paper From The Future**. ICLR 2031. [[pdf](https://x.org/3)]",
+            "4. **A Paper Without A Link**. ICLR 2020. [[code](https://github.com/x/y)]",
+            "5. **A Paper Without A Year**. [[pdf](https://x.org/5)]",
+        ]
+    )
+    problems = lint_list(text, parse_list(text), today_year=TODAY)
+    assert [(p.line, p.message) for p in problems if p.kind == FORMAT] == [
+        (5, "the year 2031 is in the future"),
+        (6, "the entry has no link to the paper"),
+        (7, "the entry has no year"),  # the parser's warning on that line is not repeated
+    ]
 
 
 def test_line_endings_follow_the_majority() -> None:
