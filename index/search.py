@@ -15,6 +15,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from secml_papers.corpus.errors import InputError, NotFound
+from secml_papers.corpus.headings import heading_key
 from secml_papers.corpus.ids import normalise_title
 from secml_papers.corpus.records import Paper, Section
 from secml_papers.index.embedder import Embedder
@@ -63,15 +64,15 @@ def check_k(k: int) -> int:
 
 def section_matches(wanted: Sequence[str], path: Sequence[str]) -> bool:
     """True when ``wanted`` (normalised headings) is a contiguous run of ``path``."""
-    norm = [normalise_title(h) for h in path]
+    norm = [normalise_title(heading_key(h)) for h in path]
     n = len(wanted)
     return any(norm[i : i + n] == list(wanted) for i in range(len(norm) - n + 1))
 
 
 def parse_section_filter(text: str, sections: Sequence[Section]) -> list[str]:
     """The filter as normalised headings; NotFound when it names no section of the list."""
-    whole = [normalise_title(text)]
-    parts = [normalise_title(p) for p in _PATH_SEP.split(text.strip()) if p.strip()]
+    whole = [normalise_title(heading_key(text))]
+    parts = [normalise_title(heading_key(p)) for p in _PATH_SEP.split(text.strip()) if p.strip()]
     for wanted in (whole, parts):
         if wanted and any(section_matches(wanted, s.path) for s in sections):
             return wanted

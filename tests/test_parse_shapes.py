@@ -6,6 +6,7 @@ The fixtures were written for these tests, each in the style of a family of real
 from __future__ import annotations
 
 import doctest
+import json
 from pathlib import Path
 
 import pytest
@@ -317,3 +318,31 @@ def test_every_item_is_parsed_skipped_or_warned() -> None:
     parsed = parse_list(text)
     assert [p.line for p in parsed.papers] == [3]
     assert [w.line for w in parsed.warnings] == [5, 6, 7]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SHAPES.glob("*.md")))
+def test_papers_and_sections_commands_read_every_shape(name: str, tmp_path: Path) -> None:
+    from .test_cli import run
+
+    expected = shape(name)
+    common = ("--list", str(SHAPES / name), "--index-dir", str(tmp_path))
+    papers = run(*common, "papers", "--json")
+    assert papers.returncode == 0, papers.stderr
+    body = json.loads(papers.stdout)
+    assert [(p["title"], p["section"], p["note"]) for p in body["papers"]] == [
+        (p.title, list(p.section), p.note) for p in expected.papers
+    ]
+    assert len(body["warnings"]) == len(expected.warnings)
+    sections = json.loads(run(*common, "sections", "--json").stdout)["sections"]
+    assert [s["section"] for s in sections] == [list(s.path) for s in expected.sections]
+
+
+def test_section_filters_match_headings_without_their_numbering_or_emoji() -> None:
+    from secml_papers.index.search import papers_in_section
+
+    numbered = shape("numbered.md")
+    found = papers_in_section(numbered.papers, numbered.sections, "attacks > poisoning-based")
+    assert [p.line for p in found] == [7, 8, 9]
+    assert len(papers_in_section(numbered.papers, numbered.sections, "1 Attacks")) == 4
+    emoji = shape("plain-links.md")
+    assert len(papers_in_section(emoji.papers, emoji.sections, "defenses")) == 2
