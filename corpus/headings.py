@@ -12,14 +12,15 @@ from collections.abc import Sequence
 
 from markdown_it.token import Token
 
-from secml_papers.corpus.inline import BREAK, pieces, squash
+from secml_papers.corpus.inline import BREAK, LINK, pieces, squash
 
 _NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[IVXLC]+\.)\s+")
 _SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
 _SYMBOLS = re.compile(r"[^\w\s&'’+./:,()-]")
 _SKIP = re.compile(
     r"^(table of contents|contents|toc|news|updates?|(latest|recent) (news|updates)|"
-    r"what'?s new|changelog|contribut\w*|how to (contribute|cite)|citations?|cite( us| this)?|"
+    r"what'?s new|changelog|contribut\w*|how to\b|why\b|quick links|faq|usage|citations?|"
+    r"cite( us| this)?|"
     r"citing|references?|bibtex|licen[cs]e|acknowledge?ments?|star history|stargazers|"
     r"contact( us)?|maintainers?)\b"
 )
@@ -37,7 +38,12 @@ def heading_name(children: Sequence[Token]) -> str:
     >>> heading_name(kids)
     '1.2 Backdoors'
     """
-    return squash("".join(p.text for p in pieces(children) if p.kind != BREAK))
+    kept = [
+        p
+        for p in pieces(children)
+        if p.kind != BREAK and not (p.kind == LINK and (p.href or "").startswith("#"))
+    ]  # "[Back to top](#contents)" links are navigation, not part of the name
+    return squash(re.sub(r"[\[(]\s*[\])]", " ", "".join(p.text for p in kept)))
 
 
 def heading_key(name: str) -> str:
@@ -72,3 +78,18 @@ def year_group(name: str) -> tuple[bool, int | None]:
         return False, None
     exact = match.group(1) is not None and match.group(2) is None
     return True, int(match.group(1)) if exact else None
+
+
+_YEAR_SUFFIX = re.compile(r"^(.*\S)\s*[-–—:,(]?\s*((?:19|20)\d\d)\)?$")
+
+
+def year_suffix(name: str) -> tuple[str, int] | None:
+    """``"Attack Papers 2023"`` -> ``("Attack Papers", 2023)``; None without a final year.
+
+    >>> year_suffix("Attack Papers 2023"), year_suffix("Backdoors")
+    (('Attack Papers', 2023), None)
+    """
+    match = _YEAR_SUFFIX.match(name.strip())
+    if match is None or not match.group(1).strip(" -–—:,("):
+        return None
+    return match.group(1).strip(" -–—:,("), int(match.group(2))

@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from secml_papers.corpus.entry import Fields, is_label, parse_entry
-from secml_papers.corpus.headings import heading_name, is_skipped, year_group
+from secml_papers.corpus.headings import heading_name, is_skipped, year_group, year_suffix
 from secml_papers.corpus.ids import assign_ids
 from secml_papers.corpus.inline import LINK, STRONG, TEXT, Piece, bold_in_link, pieces, plain_text
 from secml_papers.corpus.records import Paper, PaperList, ParseWarning, Section
@@ -124,12 +124,48 @@ def parse_list(text: str) -> PaperList:
             i += 1
         else:
             i += 1
+    _fold_year_siblings(state)
     return PaperList(
         title=state.title,
         papers=_papers(state.entries),
         sections=_sections(state.headings, state.entries),
         warnings=tuple(sorted(state.warnings + list(_incomplete(state.entries)), key=_by_line)),
     )
+
+
+def _fold_year_siblings(state: _State) -> None:
+    """Sibling headings that differ only by a final year ("Attack Papers 2023", "Attack Papers
+    2022") are one section split by year: fold them into "Attack Papers"."""
+    groups: dict[tuple[tuple[str, ...], str], set[str]] = {}
+    for path, _ in state.headings:
+        found = year_suffix(path[-1])
+        if found is not None:
+            groups.setdefault((path[:-1], found[0]), set()).add(path[-1])
+    folded = {
+        (parent, name): prefix
+        for (parent, prefix), names in groups.items()
+        if len(names) >= 2
+        for name in names
+    }
+    if not folded:
+        return
+
+    def fold(path: tuple[str, ...]) -> tuple[str, ...]:
+        out: list[str] = []
+        for name in path:
+            out.append(folded.get((tuple(out), name), name))
+        return tuple(out)
+
+    seen: set[tuple[str, ...]] = set()
+    headings = []
+    for path, line in state.headings:
+        new = fold(path)
+        if new != path and new in seen:
+            continue  # the second year of a folded section adds no heading
+        seen.add(new)
+        headings.append((new, line))
+    state.headings = headings
+    state.entries = [replace(e, section=fold(e.section)) for e in state.entries]
 
 
 def _by_line(w: ParseWarning) -> int:
@@ -146,9 +182,8 @@ def _paragraph(state: _State, tok: Token) -> None:
         state.pseudo = name
         state.headings.append((state.section, _line(tok)))
         return
-    if any(p.kind == LINK and p.bold for p in row) or (
-        any(p.kind == STRONG for p in row) and any(p.kind == LINK for p in row)
-    ):
+    links = [p for p in row if p.kind == LINK and not (p.href or "").startswith("#")]
+    if any(p.bold for p in links) or (any(p.kind == STRONG for p in row) and links):
         state.warnings.append(
             ParseWarning(_line(tok), "this looks like an entry but is not a list item")
         )

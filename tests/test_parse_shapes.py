@@ -346,3 +346,28 @@ def test_section_filters_match_headings_without_their_numbering_or_emoji() -> No
     assert len(papers_in_section(numbered.papers, numbered.sections, "1 Attacks")) == 4
     emoji = shape("plain-links.md")
     assert len(papers_in_section(emoji.papers, emoji.sections, "defenses")) == 2
+
+
+def test_sibling_headings_split_by_year_fold_into_one_section() -> None:
+    text = "\n".join(
+        [
+            "# Membership Inference Literature",
+            "## How to Search?",
+            "Search for **CCS** on the page: [2023](#attack-papers-2023) | [2022](#attack-papers-2022)",
+            "## Attacks",
+            "### Attack Papers 2023",
+            "- [Paper A](https://x.org/a), Doe et al., CCS 2023",
+            "### Attack Papers 2022 [[Back to Top](#membership-inference-literature)]",
+            "- [Paper B](https://x.org/b), Roe et al., S&P 2022",
+            "### Surveys 2021",
+            "- [Paper C](https://x.org/c), Poe et al., CSUR 2021",
+        ]
+    )
+    parsed = parse_list(text)
+    assert [(s.path, s.count) for s in parsed.sections] == [
+        (("Attacks",), 0),
+        (("Attacks", "Attack Papers"), 2),
+        (("Attacks", "Surveys 2021"), 1),  # a single year is the heading's own name
+    ]
+    assert [p.year for p in parsed.papers] == [2023, 2022, 2021]
+    assert parsed.warnings == ()  # "How to Search?" is skipped with its navigation links
