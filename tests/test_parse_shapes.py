@@ -287,6 +287,12 @@ def test_items_that_only_name_a_group_are_subsections() -> None:
         "Evasion",
     )
     assert [w.line for w in parsed.warnings] == [14]  # the survey mentioned without a link
+    sok = parsed.papers[-1]  # badges inside and after the linked title are dropped
+    assert (sok.title, sok.url, sok.venue) == (
+        "SoK: Security and Privacy in Machine Learning",
+        "https://ieeexplore.ieee.org/document/8406613",
+        "EuroS&P",
+    )
 
 
 @pytest.mark.parametrize(
