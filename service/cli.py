@@ -18,7 +18,7 @@ from secml_papers.service.checkpr import DEFAULT_FAIL_ON, check_pr, parse_fail_o
 from secml_papers.service.comment import render
 from secml_papers.service.gitfiles import git_read
 from secml_papers.service.library import Library
-from secml_papers.service.settings import Settings
+from secml_papers.service.settings import Settings, env_only
 
 app = typer.Typer(
     name="secml-papers",
@@ -42,7 +42,8 @@ def options(
             "--list",
             envvar="SECML_PAPERS_LIST",
             show_envvar=True,
-            help="The list: a Markdown file (default: the bundled Awesome SecML Papers).",
+            help="The list: a Markdown file or an http(s) URL, cached with its ETag "
+            "(default: the bundled Awesome SecML Papers).",
         ),
     ] = None,
     abstracts: Annotated[
@@ -51,7 +52,8 @@ def options(
             "--abstracts",
             envvar="SECML_PAPERS_ABSTRACTS",
             show_envvar=True,
-            help="A JSON Lines cache of abstracts to embed with the titles.",
+            help="A JSON Lines cache of abstracts to embed with the titles "
+            "(default: the list's own file in the user data folder, which enrich fills).",
         ),
     ] = None,
     index_dir: Annotated[
@@ -75,15 +77,25 @@ def options(
     no_build: Annotated[
         bool, typer.Option("--no-build", help="Fail instead of building a missing or stale index.")
     ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            envvar="SECML_PAPERS_OFFLINE",
+            show_envvar=True,
+            help="Never touch the network: a list URL comes from its cached copy.",
+        ),
+    ] = False,
 ) -> None:
     obj = ctx.ensure_object(dict)
     obj["settings"] = Settings.from_env(
-        {},
+        env_only(),
         list_source=list_,
         abstracts=abstracts,
         index_dir=index_dir,
         model=model,
         auto_build=not no_build,
+        offline=offline or None,
     )
 
 
@@ -284,6 +296,40 @@ def check_pr_command(
     counts = report.findings()
     if any(counts[name] for name in wanted):
         raise typer.Exit(1)
+
+
+@app.command()
+def enrich(
+    ctx: typer.Context,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="Import abstracts from a local JSON or JSON Lines file."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Ask about at most N entries this run.")
+    ] = None,
+    retry_missing: Annotated[
+        bool, typer.Option("--retry-missing", help="Ask again about entries no source had.")
+    ] = False,
+    json_: JsonFlag = False,
+) -> None:
+    """Fetch missing abstracts (arXiv, Semantic Scholar, OpenAlex, Crossref) into the cache."""
+    from secml_papers.service import enrichment
+
+    library = _library(ctx)
+    if from_ is not None:
+        report = enrichment.run_import(library, from_)
+        if json_:
+            output.print_json(report)
+        else:
+            enrichment.print_import(report)
+        return
+    summary, asked, skipped = enrichment.run_enrich(library, limit, retry_missing)
+    path = library.settings.abstracts_path()
+    if json_:
+        output.print_json(enrichment.summary_json(summary, asked, skipped, path))
+    else:
+        enrichment.print_summary(summary, asked, skipped, path)
 
 
 @app.command()

@@ -47,16 +47,27 @@ class Library:
 
     @cached_property
     def source(self) -> ListSource:
-        return read_list(self.settings.list_source)
+        s = self.settings
+        source = read_list(
+            s.list_source,
+            cache_dir=s.resolved_cache_dir(),
+            offline=s.offline,
+            timeout=s.http_timeout,
+        )
+        for message in source.warnings:
+            self.notify(f"warning: {message}")
+        return source
 
     @cached_property
     def paper_list(self) -> PaperList:
+        """The parsed list, with abstracts from ``--abstracts`` or the list's own cache file."""
         parsed = parse_list(self.source.text)
-        if self.settings.abstracts is None:
-            return parsed
-        records, skipped = read_abstracts(self.settings.abstracts)
+        explicit = self.settings.abstracts is not None
+        records, skipped = read_abstracts(self.settings.abstracts_path(), missing_ok=not explicit)
         for message in skipped:
             self.notify(f"warning: {message}")
+        if not records:
+            return parsed
         return parsed.with_papers(attach_abstracts(parsed.papers, records))
 
     @cached_property

@@ -2,49 +2,88 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import sysconfig
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from platformdirs import user_cache_path
+from platformdirs import user_cache_path, user_data_path
 
 from secml_papers.corpus.errors import InputError
+from secml_papers.corpus.storage import source_key
 from secml_papers.index.embedder import DEFAULT_MODEL
 
+# Options that are also CLI flags (typer reads these variables itself).
 ENV = {
     "list_source": "SECML_PAPERS_LIST",
     "abstracts": "SECML_PAPERS_ABSTRACTS",
     "index_dir": "SECML_PAPERS_INDEX_DIR",
     "model": "SECML_PAPERS_MODEL",
+    "offline": "SECML_PAPERS_OFFLINE",
 }
+# Options read from the environment only: where copies live, and how to reach the APIs.
+ENV_ONLY = {
+    "cache_dir": "SECML_PAPERS_CACHE_DIR",
+    "data_dir": "SECML_PAPERS_DATA_DIR",
+    "contact": "SECML_PAPERS_CONTACT",
+    "s2_api_key": "SECML_PAPERS_S2_API_KEY",
+    "arxiv_url": "SECML_PAPERS_ARXIV_URL",
+    "s2_url": "SECML_PAPERS_S2_URL",
+    "openalex_url": "SECML_PAPERS_OPENALEX_URL",
+    "crossref_url": "SECML_PAPERS_CROSSREF_URL",
+    "arxiv_interval": "SECML_PAPERS_ARXIV_INTERVAL",
+    "s2_interval": "SECML_PAPERS_S2_INTERVAL",
+    "openalex_interval": "SECML_PAPERS_OPENALEX_INTERVAL",
+    "crossref_interval": "SECML_PAPERS_CROSSREF_INTERVAL",
+    "http_timeout": "SECML_PAPERS_TIMEOUT",
+    "retries": "SECML_PAPERS_RETRIES",
+}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """``list_source`` None means the bundled list; ``index_dir`` None means a per-list cache."""
+    """``list_source`` None means the bundled list; ``index_dir`` None means a per-list cache.
+
+    ``abstracts`` None means the per-list file under the user data directory, used when it
+    exists (``enrich`` creates it). Intervals are the least seconds between two requests to
+    one API: arXiv asks for 3 s, Semantic Scholar allows about one request per second.
+    """
 
     list_source: str | None = None
     abstracts: Path | None = None
     index_dir: Path | None = None
     model: str = DEFAULT_MODEL
     auto_build: bool = True
+    offline: bool = False
+    cache_dir: Path | None = None
+    data_dir: Path | None = None
+    contact: str | None = None
+    s2_api_key: str | None = field(default=None, repr=False)
+    arxiv_url: str = "https://export.arxiv.org"
+    s2_url: str = "https://api.semanticscholar.org"
+    openalex_url: str = "https://api.openalex.org"
+    crossref_url: str = "https://api.crossref.org"
+    arxiv_interval: float = 3.0
+    s2_interval: float = 1.0
+    openalex_interval: float = 0.1
+    crossref_interval: float = 0.1
+    http_timeout: float = 20.0
+    retries: int = 3
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Environment first, then explicit overrides (the CLI's flags), None meaning unset."""
         env = os.environ if env is None else env
         values: dict[str, object] = {}
-        for field, var in ENV.items():
+        for name, var in {**ENV, **ENV_ONLY}.items():
             if env.get(var):
-                values[field] = env[var]
+                values[name] = env[var]
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for field in ("abstracts", "index_dir"):
-            if values.get(field) is not None:
-                values[field] = Path(str(values[field])).expanduser()
+        types = {f.name: f.type for f in fields(cls)}
+        for name, value in list(values.items()):
+            values[name] = _convert(name, value, types[name])
         return replace(cls(), **values)
 
     def resolved_index_dir(self) -> Path:
@@ -52,10 +91,7 @@ class Settings:
         if self.index_dir is not None:
             path = self.index_dir.resolve()
         else:
-            source = self.list_source or "bundled"
-            stem = re.sub(r"[^a-z0-9]+", "-", Path(source).stem.lower()).strip("-") or "list"
-            key = hashlib.sha1(_absolute(source).encode()).hexdigest()[:8]
-            path = user_cache_path("secml-papers") / "indexes" / f"{stem}-{key}"
+            path = self.resolved_cache_dir() / "indexes" / source_key(self.list_source)
         for site in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
             if path.is_relative_to(Path(site).resolve()):
                 raise InputError(
@@ -63,8 +99,44 @@ class Settings:
                 )
         return path
 
+    def resolved_cache_dir(self) -> Path:
+        """Indexes and downloaded lists: everything here can be made again."""
+        return self.cache_dir or user_cache_path("secml-papers")
 
-def _absolute(source: str) -> str:
-    if source == "bundled" or "://" in source:
-        return source
-    return str(Path(source).expanduser().resolve())
+    def abstracts_path(self) -> Path:
+        """The abstracts cache: ``--abstracts``, else one file per list in the user data dir.
+
+        Data, not cache: abstracts took many polite requests to gather.
+        """
+        if self.abstracts is not None:
+            return self.abstracts
+        base = self.data_dir or user_data_path("secml-papers")
+        return base / "abstracts" / f"{source_key(self.list_source)}.jsonl"
+
+
+def env_only(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment without the variables the CLI reads through its own flags."""
+    env = os.environ if env is None else env
+    return {k: v for k, v in env.items() if k not in ENV.values()}
+
+
+def _convert(name: str, value: object, kind: object) -> object:
+    kind = str(kind)
+    if not isinstance(value, str):
+        return value
+    var = {**ENV, **ENV_ONLY}.get(name, name)
+    if "Path" in kind:
+        return Path(value).expanduser()
+    if kind == "bool":
+        if value.strip().lower() in _TRUE + _FALSE:
+            return value.strip().lower() in _TRUE
+        raise InputError(f"{var} must be true or false, not {value!r}")
+    if kind in ("float", "int"):
+        try:
+            number = float(value) if kind == "float" else int(value)
+        except ValueError:
+            raise InputError(f"{var} must be a number, not {value!r}") from None
+        if number < 0:
+            raise InputError(f"{var} must not be negative, not {value!r}")
+        return number
+    return value
