@@ -25,8 +25,8 @@ _SKIP = re.compile(
     r"contact( us)?|maintainers?)\b"
 )
 _YEAR_GROUP = re.compile(
-    r"^(?:year\s+)?((?:19|20)\d\d)(?:\s*(?:and|or|&)?\s*(before|earlier|older|later|after))?$"
-    r"|^(?:before|pre-?|prior to)\s*((?:19|20)\d\d)$"
+    r"^(?:year\s+)?(19[5-9]\d|20\d\d)(?:\s*(?:and|or|&)?\s*(before|earlier|older|later|after))?$"
+    r"|^(?:before|pre-?|prior to)\s*(19[5-9]\d|20\d\d)$"
 )
 
 
@@ -80,7 +80,7 @@ def year_group(name: str) -> tuple[bool, int | None]:
     return True, int(match.group(1)) if exact else None
 
 
-_YEAR_SUFFIX = re.compile(r"^(.*\S)\s*[-–—:,(]?\s*((?:19|20)\d\d)\)?$")
+_YEAR_SUFFIX = re.compile(r"^(.*\S)\s*[-–—:,(]?\s*(19[5-9]\d|20\d\d)\)?$")
 
 
 def year_suffix(name: str) -> tuple[str, int] | None:

@@ -58,6 +58,7 @@ class _State:
     headings: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
     entries: list[_Entry] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
 
     @property
     def section(self) -> tuple[str, ...]:
@@ -66,6 +67,8 @@ class _State:
 
     def heading(self, level: int, name: str, line: int) -> None:
         self.pseudo = None
+        if not name:
+            return  # "## " with nothing after it names no section
         if self.skip_level and level > self.skip_level:
             return
         self.skip_level = 0
@@ -105,6 +108,8 @@ def parse_list(text: str) -> PaperList:
             state.heading(int(tok.tag[1]), heading_name(tokens[i + 1].children or []), _line(tok))
             i += 3
         elif state.skip_level:
+            if tok.type in ("list_item_open", "tr_open"):
+                state.skipped.append(_line(tok))
             i += 1
         elif tok.type in _LISTS:
             items, i = _item_tree(tokens, i)
@@ -112,12 +117,16 @@ def parse_list(text: str) -> PaperList:
                 _visit(state, item, state.section)
         elif tok.type == "table_open":
             end = next(j for j in range(i, len(tokens)) if tokens[j].type == "table_close")
+            table = tokens[i : end + 1]
             if state.stack:
-                fields, messages = table_entries(tokens[i : end + 1])
+                fields, messages, skipped = table_entries(table)
                 state.entries.extend(
                     _Entry(_with_group_year(f, state), state.section, line) for line, f in fields
                 )
                 state.warnings.extend(ParseWarning(line, m) for line, m in messages)
+                state.skipped.extend(skipped)
+            else:
+                state.skipped.extend(_line(t) for t in table if t.type == "tr_open")
             i = end + 1
         elif tok.type == "inline" and tokens[i - 1].type == "paragraph_open":
             _paragraph(state, tok)
@@ -130,6 +139,7 @@ def parse_list(text: str) -> PaperList:
         papers=_papers(state.entries),
         sections=_sections(state.headings, state.entries),
         warnings=tuple(sorted(state.warnings + list(_incomplete(state.entries)), key=_by_line)),
+        skipped=tuple(sorted(set(state.skipped))),
     )
 
 
@@ -229,10 +239,12 @@ def _visit(state: _State, item: _Item, section: tuple[str, ...]) -> None:
             nested.append(child)
         else:
             details.extend([row, *(pieces(t.children or []) for t in child.inlines[1:])])
+            state.skipped.append(child.line)  # a detail line of this entry
     if nested and _is_group(main):
         name = "".join(p.text for p in main).strip().rstrip(":").strip()
         section = (*section, name)
         state.headings.append((section, item.line))
+        state.skipped.append(item.line)
         for child in nested:
             _visit(state, child, section)
         return
@@ -241,6 +253,8 @@ def _visit(state: _State, item: _Item, section: tuple[str, ...]) -> None:
         state.entries.append(_Entry(_with_group_year(result, state), section, item.line))
     elif result is not None and (section or _has_title_link(main)):
         state.warnings.append(ParseWarning(item.line, result))
+    else:  # a contents link, an empty item, or prose above the first heading
+        state.skipped.append(item.line)
     for child in nested:
         _visit(state, child, section)
 

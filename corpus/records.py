@@ -58,10 +58,15 @@ class ParseWarning:
 
 @dataclass(frozen=True)
 class PaperList:
+    """What the parser understood. ``skipped`` holds the lines of list items and table rows
+    it read and did not take as entries on purpose (contents links, group names, an entry's
+    own detail lines, parts such as News); every other item is a paper or a warning."""
+
     title: str | None
     papers: tuple[Paper, ...] = ()
     sections: tuple[Section, ...] = ()
     warnings: tuple[ParseWarning, ...] = field(default=())
+    skipped: tuple[int, ...] = field(default=())
 
     def by_id(self) -> dict[str, Paper]:
         return {p.id: p for p in self.papers}

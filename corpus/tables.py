@@ -34,24 +34,25 @@ _ROLES = (
 
 def table_entries(
     tokens: Sequence[Token],
-) -> tuple[list[tuple[int, Fields]], list[tuple[int, str]]]:
-    """(line, fields) per paper row, and (line, message) per row that is not understood."""
+) -> tuple[list[tuple[int, Fields]], list[tuple[int, str]], list[int]]:
+    """(line, fields) per paper row, (line, message) per row that is not understood, and the
+    lines of rows that are no papers (the header, empty rows, a table without titles)."""
     rows = _rows(tokens)
-    if len(rows) < 2:
-        return [], []
-    header = rows[0][1]
-    roles = _roles([squash("".join(p.text for p in cell)) for cell in header])
+    roles = _roles([squash("".join(p.text for p in cell)) for cell in rows[0][1]]) if rows else {}
     if "title" not in roles:
-        return [], []
+        return [], [], [line for line, _ in rows]
     entries: list[tuple[int, Fields]] = []
     messages: list[tuple[int, str]] = []
+    skipped = [rows[0][0]]
     for line, cells in rows[1:]:
         fields = _row(cells, roles)
         if isinstance(fields, Fields):
             entries.append((line, fields))
         elif fields:
             messages.append((line, fields))
-    return entries, messages
+        else:
+            skipped.append(line)
+    return entries, messages, skipped
 
 
 def _rows(tokens: Sequence[Token]) -> list[tuple[int, list[list[Piece]]]]:
