@@ -46,21 +46,34 @@ def match_keys(title: str | None, url: str | None, record: dict | None = None) -
 def attach_abstracts(papers: Sequence[Paper], records: Iterable[dict]) -> tuple[Paper, ...]:
     """Papers with ``abstract`` filled where a record matches by arXiv id, DOI or title.
 
+    A match by identifier also needs a close title (when the record has one): lists do carry
+    wrong links, and two entries sharing one must not share an abstract.
+
     >>> p = Paper("x", "Neural Cleanse", "", None, None, None, (), 1)
     >>> attach_abstracts([p], [{"title": "neural cleanse.", "abstract": "We ..."}])[0].abstract
     'We ...'
     """
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str]] = {}
     for record in records:
         text = str(record.get("abstract") or "").strip()
         if text:
-            for key in match_keys(record.get("title"), record.get("url"), record):
-                found.setdefault(key, text)
+            title = str(record.get("title") or "")
+            for key in match_keys(title, record.get("url"), record):
+                found.setdefault(key, (text, title))
     out = []
     for paper in papers:
-        match = next((found[k] for k in match_keys(paper.title, paper.url) if k in found), None)
+        match = None
+        for key in match_keys(paper.title, paper.url):
+            text, title = found.get(key, (None, ""))
+            if text and (key.startswith("title:") or not title or _same(paper.title, title)):
+                match = text
+                break
         out.append(paper.with_abstract(match) if match else paper)
     return tuple(out)
+
+
+def _same(a: str, b: str) -> bool:
+    return title_similarity(a, b) >= TITLE_THRESHOLD
 
 
 def parse_records(text: str, name: str) -> list[dict]:

@@ -18,10 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from secml_papers.corpus.abstracts import match_imports, match_keys, parse_records
+from secml_papers.corpus.abstracts import match_imports, parse_records
 from secml_papers.corpus.enrich import SOURCES, Enricher, Summary
 from secml_papers.corpus.errors import InputError
-from secml_papers.corpus.ids import arxiv_id, doi
+from secml_papers.corpus.ids import arxiv_id, doi, normalise_title
 from secml_papers.corpus.polite import PoliteClient, Politeness, user_agent
 from secml_papers.corpus.sources_arxiv import ArxivSource
 from secml_papers.corpus.sources_base import Target
@@ -70,17 +70,17 @@ def targets_for(library: Library, retry_missing: bool) -> tuple[list[Target], di
     if not retry_missing:
         path = misses_path(library.settings.abstracts_path())
         for record in read_jsonl(path, missing_ok=True)[0]:
-            known.update(match_keys(record.get("title"), None, record))
+            known.add(normalise_title(str(record.get("title") or "")))
     targets, seen = [], set()
     skipped = {"had_abstract": 0, "known_missing": 0}
     for paper in library.paper_list.papers:
-        keys = match_keys(paper.title, paper.url)
+        key = normalise_title(paper.title)  # by title: lists carry wrong links, ids are shared
         if paper.abstract:
             skipped["had_abstract"] += 1
-        elif known.intersection(keys):
+        elif key in known:
             skipped["known_missing"] += 1
-        elif not seen.intersection(keys):
-            seen.update(keys)
+        elif key not in seen:  # the same title twice (two sections): asked once
+            seen.add(key)
             targets.append(Target(paper.id, paper.title, arxiv_id(paper.url), doi(paper.url)))
     return targets, skipped
 

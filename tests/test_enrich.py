@@ -390,3 +390,16 @@ def test_a_torn_last_line_is_skipped_and_the_next_append_starts_clean(tmp_path) 
     append_jsonl(path, [{"title": "Three", "abstract": "third"}])
     records, skipped = read_abstracts(path)
     assert [r["title"] for r in records] == ["One", "Three"] and len(skipped) == 1
+
+
+def test_two_entries_sharing_a_wrong_link_do_not_share_an_abstract(stub, tmp_path, fake_embedder):
+    apis = fake_apis()
+    twin = "Stealing Links from Graph Neural Networks"
+    entries = [(A, "https://arxiv.org/abs/1706.06083"), (twin, "https://arxiv.org/pdf/1706.06083")]
+    settings = settings_for(stub, apis, tmp_path)
+    write_list(Path(settings.list_source), entries)
+    summary, _ = run_enricher(Library(settings, fake_embedder))
+    assert (summary.found, summary.mismatched) == (1, 1)  # both asked; arXiv's answer fits one
+    assert summary.sources["arxiv"].mismatched == 1
+    papers = Library(settings, fake_embedder).paper_list.papers
+    assert {p.title: p.abstract for p in papers} == {A: abstract_of(A), twin: None}
