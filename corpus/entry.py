@@ -22,15 +22,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from secml_papers.corpus.inline import BREAK, CODE, EM, LINK, STRONG, TEXT, Piece, squash
+from secml_papers.corpus.inline import BREAK, CODE, EM, IMAGE, LINK, STRONG, TEXT, Piece, squash
 
 YEAR = re.compile(r"(?<!\d)(?<!\d\.)(19[5-9]\d|20\d\d)(?!\d|\.\d)")
 _LABEL = re.compile(
-    r"^\W*(pdf|paper|papers|code|codes|arxiv|link|links|html|project( page)?|page|website|web|"
-    r"home ?page|slides?|video|talk|poster|github|git|doi|bib|bibtex|openreview|official|"
-    r"supp\w*|blog|demo|dataset|data|models?|url|abs|abstract|pub\w*|springer|acm|ieee|"
-    r"extension|preprint|proceedings|download|repo\w*|source|tweet|twitter|thesis|report|"
-    r"notes?|summary|review|journal|conference|workshop|full text|camera ready)\W*$",
+    r"^\W*(?:(?:pdf|paper|papers|code|codes|arxiv|link|links|html|project(?: page)?|page|"
+    r"website|web|home ?page|slides?|video|talk|poster|github|git|doi|docs?|documentation|bib|"
+    r"bibtex|openreview|official|supp\w*|blog|demo|dataset|data|models?|url|abs|abstract|pub\w*|"
+    r"springer|acm|ieee|extension|preprint|proceedings|download|repo\w*|source|tweet|twitter|"
+    r"thesis|report|notes?|summary|review|journal|conference|workshop|full text|camera ready|"
+    r"leaderboard)"
+    r"\W*)+$",
     re.IGNORECASE,
 )
 _PAPER_LABEL = re.compile(
@@ -39,6 +41,8 @@ _PAPER_LABEL = re.compile(
     re.IGNORECASE,
 )
 _QUOTES = "\"'“”‘’«» "
+_DATE = re.compile(r"[\[(]?\s*(19[5-9]\d|20\d\d)(?:[/.-]\d{1,2}){0,2}\s*[\])]?")
+_BADGE = re.compile(r"^([A-Za-z][\w&.+ -]*?)[\s_-]*['’]?(\d{2}|19[5-9]\d|20\d\d)$")
 _DASH_NOTE = re.compile(r"^\s*(?:[-–—:]|\|)\s+(.+)$", re.DOTALL)
 _NAMES = re.compile(r"\bet al\b|,.*\band\b|^[A-Z][\w'’-]*(?: [A-Z][\w.'’-]*)+,", re.IGNORECASE)
 
@@ -70,8 +74,8 @@ def parse_entry(
     links = [p for p in main if p.kind == LINK]
     if links and all((p.href or "").startswith("#") for p in links):
         return None  # a table-of-contents item
-    if not squash("".join(p.text for p in main)):
-        return None
+    if not squash("".join(p.text for p in main if p.kind != IMAGE)):
+        return None  # empty, or only badges
     found = _title(main)
     if found is None:
         return "could not find a title in this item"
@@ -83,8 +87,15 @@ def parse_entry(
     before = squash("".join(p.text for p in main[: max(at, 0)] if p.kind in (TEXT, EM, STRONG)))
     url = href if href is not None else _paper_link(main, details)
     note = " ".join(p.text.strip() for p in (*main, *_flat(details)) if p.kind == CODE) or None
+    date = _DATE.fullmatch(before)
+    if date:  # "- [2025/06] **[Title](url)**": a date, not authors
+        before = ""
     authors, venue, year, dash_note = _venue_year_authors(before, rest, details)
     note = note or dash_note
+    if venue is None:
+        venue, year = _badge_venue(rest, year)
+    if year is None and date:
+        year = int(date.group(1))
     if url is None and year is None and venue is None:
         return "found no link, venue or year for this item; is it a paper?"
     return Fields(title, authors, venue, year, url or None, note)
@@ -184,6 +195,18 @@ def _venue_year_authors(
     return authors, None, None, note
 
 
+def _badge_venue(rest: Sequence[Piece], year: int | None) -> tuple[str | None, int | None]:
+    """A venue written as a badge, ``![ICLR'25](https://img.shields.io/...)``."""
+    for p in rest:
+        match = _BADGE.match(p.text.strip()) if p.kind == IMAGE else None
+        if match:
+            digits = match.group(2)
+            return match.group(1).replace("_", " ").strip(), int(
+                digits if len(digits) == 4 else f"20{digits}"
+            )
+    return None, year
+
+
 def split_year(text: str) -> tuple[str | None, int | None]:
     """``"S&P 2019"`` -> ``("S&P", 2019)``: the last year in the text and what is left."""
     text = squash(text).strip(" .,;:")
@@ -196,10 +219,15 @@ def split_year(text: str) -> tuple[str | None, int | None]:
 
 
 def _from_em(pieces: Sequence[Piece]) -> tuple[str | None, int | None, str] | None:
-    """``Authors. *Venue*, Year.``: the italic part is the venue."""
+    """``Authors. *Venue*, Year.``: the italic part is the venue; ``*A. One, B. Two*. Venue
+    Year.``: italic names are the authors, and the venue follows."""
     for j, p in enumerate(pieces):
         if p.kind == EM and p.text.strip():
             venue, year = split_year(p.text)
+            if year is None and ("," in p.text or "et al" in p.text):
+                after = _from_plain(_text(pieces[j + 1 :]))
+                if after is not None:
+                    return after[0], after[1], names(p.text)
             if year is None:
                 match = YEAR.search(_text(pieces[j + 1 :]))
                 year = int(match.group(1)) if match else None

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from markdown_it.token import Token
 
-from secml_papers.corpus.inline import BREAK, LINK, pieces, squash
+from secml_papers.corpus.inline import BREAK, IMAGE, LINK, pieces, squash
 
 _NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[IVXLC]+\.)\s+")
 _SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
@@ -41,7 +41,7 @@ def heading_name(children: Sequence[Token]) -> str:
     kept = [
         p
         for p in pieces(children)
-        if p.kind != BREAK and not (p.kind == LINK and (p.href or "").startswith("#"))
+        if p.kind not in (BREAK, IMAGE) and not (p.kind == LINK and (p.href or "").startswith("#"))
     ]  # "[Back to top](#contents)" links are navigation, not part of the name
     return squash(re.sub(r"[\[(]\s*[\])]", " ", "".join(p.text for p in kept)))
 

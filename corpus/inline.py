@@ -3,8 +3,9 @@
 markdown-it-py gives nested open/close tokens; entry parsing wants to ask "which link has a
 bold text", "what plain text follows the title", "is there a code span". A piece is a run of
 text in one context: a link (with its href, and whether it is bold), bold text, italic text,
-a code span, plain text, or a line break. Images and inline HTML tags are dropped (badges,
-``<br>``), so a link whose only content is an image is kept with an empty text: a badge.
+a code span, plain text, a line break, or an image (its alt text). Inline HTML tags are
+dropped (``<br>``), and so are images inside links: a link whose only content is an image is
+kept with an empty text, a badge.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ STRONG = "strong"
 EM = "em"
 CODE = "code"
 BREAK = "break"
+IMAGE = "image"  # an image outside a link; its text is the alt text (badges name venues)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ def pieces(children: Sequence[Token]) -> list[Piece]:
             em += 1
         elif kind == "em_close":
             em = max(0, em - 1)
+        elif kind == "image" and link is None:
+            out.append(Piece(IMAGE, tok.content or ""))
         elif kind in ("softbreak", "hardbreak"):
             if link is not None:
                 link["text"].append(" ")

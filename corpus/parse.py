@@ -21,7 +21,16 @@ from markdown_it.token import Token
 from secml_papers.corpus.entry import Fields, is_label, parse_entry
 from secml_papers.corpus.headings import heading_name, is_skipped, year_group, year_suffix
 from secml_papers.corpus.ids import assign_ids
-from secml_papers.corpus.inline import LINK, STRONG, TEXT, Piece, bold_in_link, pieces, plain_text
+from secml_papers.corpus.inline import (
+    IMAGE,
+    LINK,
+    STRONG,
+    TEXT,
+    Piece,
+    bold_in_link,
+    pieces,
+    plain_text,
+)
 from secml_papers.corpus.records import Paper, PaperList, ParseWarning, Section
 from secml_papers.corpus.tables import table_entries
 
@@ -186,7 +195,7 @@ def _paragraph(state: _State, tok: Token) -> None:
     """A paragraph outside any list: a bold pseudo-heading, or an entry that lost its bullet."""
     if not state.stack:
         return
-    row = [p for p in pieces(tok.children or []) if p.text.strip(" :")]
+    row = [p for p in pieces(tok.children or []) if p.text.strip(" :") and p.kind != IMAGE]
     if len(row) == 1 and row[0].kind == STRONG and len(row[0].text) <= 80:
         name = row[0].text.strip().rstrip(":").strip()
         state.pseudo = name
@@ -268,6 +277,7 @@ def _with_group_year(fields: Fields, state: _State) -> Fields:
 
 def _is_group(row: Sequence[Piece]) -> bool:
     """An item that only names the entries nested under it: short text, no link, no year."""
+    row = [p for p in row if p.kind != IMAGE]
     text = "".join(p.text for p in row).strip()
     return (
         bool(text)

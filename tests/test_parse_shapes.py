@@ -155,6 +155,7 @@ def test_numbered_entries_with_a_note_and_numbered_headings() -> None:
         "1.1 Poisoning-based",
         "1.2 Non-poisoning-based",
         "2 Defenses",
+        "3 Attacks on Text",
     ]
     assert heading_key(parsed.sections[1].path[-1]) == "poisoning-based"
     first = parsed.papers[0]
@@ -175,8 +176,27 @@ def test_numbered_entries_with_a_note_and_numbered_headings() -> None:
         (13, "CVPR", 2020),
         (17, "NeurIPS", 2018),
         (18, "S&P", 2019),
+        (22, "ACL", 2018),
     ]
-    assert parsed.papers[-1].note is None and parsed.warnings == ()
+    assert parsed.papers[-2].note is None and parsed.warnings == ()
+    hotflip = parsed.papers[-1]  # italic names are the authors; "code&data" is a label
+    assert (hotflip.authors, hotflip.note, hotflip.url) == (
+        "Javid Ebrahimi, Anyi Rao, Daniel Lowd, Dejing Dou",
+        "gradient",
+        "https://aclanthology.org/P18-2006.pdf",
+    )
+
+
+def test_a_date_before_the_title_and_a_venue_badge() -> None:
+    parsed = shape("badges.md")
+    assert (
+        parsed.sections == () and parsed.title == "Membership Inference Attacks on Language Models"
+    )
+    assert [(p.line, p.authors, p.venue, p.year) for p in parsed.papers] == [
+        (2, "", "USENIX Security", 2025),  # the badge names the venue and its year
+        (3, "", None, 2024),  # the date gives the year
+    ]
+    assert parsed.skipped == (4,)  # an item that is only a badge
 
 
 def test_multi_line_entries_and_year_headings() -> None:
