@@ -1,16 +1,15 @@
-"""Which section of the list a paper belongs in, with a confidence and an abstention.
+"""Which section of the list a paper belongs in, with a calibrated confidence and an abstention.
 
-Per candidate section (every heading that can hold entries, empty ones included):
+Every heading that can hold entries is a candidate, empty ones included. Per candidate the
+paper gets the features of ``features.py`` (nearest entries, centroid, neighbour vote,
+heading path, BM25); a conditional logit learnt from the list itself weighs them, and one
+temperature calibrates the result (``calibration.py``). Both are fitted once, on first use,
+by leave-one-out over the list's entries: a few matrix products, then cached.
 
-* ``knn``: mean cosine similarity of the paper to the two closest entries of the section;
-* ``head``: cosine similarity to the section's heading path ("Security of ML Models >
-  Membership Inference Attacks"), the only evidence an empty section has.
-
-The score is ``max(knn, head) + HEAD_WEIGHT * head``; chosen by leave-one-out over the bundled
-list (top-1 0.70, top-3 0.96 on its 27 entries, against 0.67 / 0.93 for kNN alone).
-Confidences are a softmax over the sections plus a "none of these" option with a fixed score,
-so an off-topic paper spreads its mass onto "none" and abstains. The softmax temperature is
-fitted by leave-one-out on the list itself (least negative log-likelihood of the true section).
+Why this and not plain nearest-neighbour voting: on the OWASP benchmark (docs/quality.md) the
+combiner places new papers better, and its confidence means what it says, so one threshold
+(ABSTAIN_BELOW, chosen from the same measurements, shared with check-pr) keeps wrong
+"move it" advice rare.
 """
 
 from __future__ import annotations
@@ -22,15 +21,27 @@ from functools import cached_property
 import numpy as np
 
 from secml_papers.corpus.records import Paper, Section
+from secml_papers.index.calibration import Combiner, fit_calibrated, softmax
 from secml_papers.index.embedder import Embedder
+from secml_papers.index.features import (
+    FEATURES,
+    PROBE_FEATURES,
+    Evidence,
+    heading_text,
+    probe_features,
+    section_features,
+)
+from secml_papers.index.lexical import LexicalIndex
 
-HEAD_WEIGHT = 0.5
-NONE_SCORE = 0.45  # score of "none of these"; in-list papers score ~0.8-1.3, off-topic ~0.2
-ABSTAIN_BELOW = 0.7  # chosen by leave-one-out: bench/checkpr_thresholds.py
-KNN_K = 2
+ABSTAIN_BELOW = 0.7  # chosen from the reliability curve: bench/quality.py, docs/quality.md
 EVIDENCE = 3
-_TEMPERATURES = np.geomspace(0.01, 1.0, 40)
-_LOO_CAP = 2000
+NEW_SECTION_WEIGHT = 0.2  # how often a paper belongs to a new or empty section, roughly
+MIN_TO_FIT = 8  # fewer labelled entries than this: fixed weights, no fitting
+_LOO_CAP = 3000
+# Used when the list is too small to learn from: nearest entries and heading count alike.
+_FALLBACK = {"knn": 10.0, "head": 15.0}
+# Off-topic guard: a paper this far below the list's own entries abstains whatever its ranking.
+_OFF_TOPIC_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -56,12 +67,11 @@ class Categorization:
         return {"suggestions": [s.to_dict() for s in self.suggestions], "abstain": self.abstain}
 
 
-def heading_text(path: Sequence[str]) -> str:
-    return " > ".join(path)
-
-
 class Categorizer:
-    """Ranks the list's sections for a paper; evidence comes from the list's entries only."""
+    """Ranks the list's sections for a paper; evidence comes from the list's entries only.
+
+    ``texts`` are what BM25 reads for each entry (default: the titles).
+    """
 
     def __init__(
         self,
@@ -70,66 +80,187 @@ class Categorizer:
         sections: Sequence[Section],
         embedder: Embedder,
         abstain_below: float = ABSTAIN_BELOW,
+        texts: Sequence[str] | None = None,
     ) -> None:
         self.papers = tuple(papers)
         self.vectors = vectors
         self.candidates = tuple(s.path for s in sections if s.can_hold_entries)
         self.embedder = embedder
         self.abstain_below = abstain_below
+        self.texts = tuple(texts) if texts is not None else tuple(p.title for p in self.papers)
         index = {path: j for j, path in enumerate(self.candidates)}
         self.labels = np.array([index.get(p.section, -1) for p in self.papers], dtype=np.int64)
 
     @cached_property
     def heading_vectors(self) -> np.ndarray:
+        if not self.candidates:
+            return np.zeros((0, self.vectors.shape[1] if self.vectors.ndim == 2 else 1))
         return self.embedder.embed([heading_text(p) for p in self.candidates])
+
+    @cached_property
+    def evidence(self) -> Evidence:
+        return Evidence(self.labels, self.vectors, self.heading_vectors, self.candidates)
+
+    @cached_property
+    def _lexical(self) -> tuple[LexicalIndex, LexicalIndex]:
+        headings = [heading_text(p) for p in self.candidates]
+        return LexicalIndex(self.texts), LexicalIndex(headings)
+
+    def features(
+        self, vectors: np.ndarray, texts: Sequence[str], hidden: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(queries, candidates, features) for papers given by vector and text."""
+        entries, headings = self._lexical
+        sims = vectors @ self.vectors.T if len(self.vectors) else np.zeros((len(vectors), 0))
+        base = section_features(
+            self.evidence,
+            sims,
+            vectors @ self.heading_vectors.T,
+            entries.score_matrix(texts),
+            headings.score_matrix(texts),
+            hidden,
+        )
+        if hidden is not None and hidden.any():
+            probes = self._probes_without(vectors, hidden)
+        else:
+            probes = probe_features(self.evidence, vectors)
+        return np.concatenate([base, probes], axis=2)
+
+    def _probes_without(self, vectors: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+        """Probe features with each query's hidden entries left out of the probe's fit."""
+        if self._is_leave_one_out(vectors, hidden):
+            return probe_features(self.evidence, None)
+        out = np.zeros((len(vectors), len(self.candidates), len(PROBE_FEATURES)))
+        masks: dict[bytes, list[int]] = {}
+        for q, mask in enumerate(hidden):
+            masks.setdefault(np.packbits(mask).tobytes(), []).append(q)
+        for queries in masks.values():  # one fit per distinct set of hidden entries
+            labels = np.where(hidden[queries[0]], -1, self.labels)
+            evidence = Evidence(labels, self.vectors, self.heading_vectors, self.candidates)
+            out[queries] = probe_features(evidence, vectors[queries])
+        return out
+
+    def _is_leave_one_out(self, vectors: np.ndarray, hidden: np.ndarray) -> bool:
+        rows = np.flatnonzero(self.labels >= 0)
+        return (
+            hidden.shape[0] == len(rows)
+            and bool(hidden[np.arange(len(rows)), rows].all())
+            and int(hidden.sum()) == len(rows)
+            and np.array_equal(vectors, self.vectors[rows])
+        )
+
+    @cached_property
+    def labelled(self) -> np.ndarray:
+        """The entries that sit in a candidate section: what the model learns from."""
+        return np.flatnonzero(self.labels >= 0)[:_LOO_CAP]
+
+    @cached_property
+    def loo_features(self) -> np.ndarray:
+        """Each labelled entry's features with itself hidden from the evidence."""
+        rows = self.labelled
+        hidden = np.zeros((len(rows), len(self.papers)), dtype=bool)
+        hidden[np.arange(len(rows)), rows] = True
+        texts = [self.texts[i] for i in rows]
+        return self.features(self.vectors[rows], texts, hidden)
+
+    @cached_property
+    def new_section_features(self) -> np.ndarray:
+        """Each labelled entry's features with its whole section emptied, and two others.
+
+        This is the case of a paper whose section is new or still empty: without these rows
+        the combiner would never see a right answer in an empty section, and would learn to
+        ignore headings. Two decoy sections (the next ones in the list) are emptied too, so
+        that being empty is no clue in itself; the heading has to tell them apart.
+        """
+        rows = self.labelled
+        count = len(self.candidates)
+        truth = self.labels[rows]
+        emptied = [truth, (truth + 1) % count, (truth + 2) % count]
+        hidden = np.zeros((len(rows), len(self.papers)), dtype=bool)
+        for sections in emptied:
+            hidden |= self.labels[None, :] == sections[:, None]
+        texts = [self.texts[i] for i in rows]
+        return self.features(self.vectors[rows], texts, hidden)
+
+    @cached_property
+    def _fitted(self) -> tuple[Combiner, np.ndarray | None]:
+        rows = self.labelled
+        if len(rows) < MIN_TO_FIT or len(self.candidates) < 2:
+            weights = np.array([_FALLBACK.get(f, 0.0) for f in FEATURES])
+            ones = np.ones(len(FEATURES))
+            return Combiner(weights, np.zeros(len(FEATURES)), ones), None
+        return fit_calibrated(
+            self.loo_features, self.labels[rows], self.new_section_features, NEW_SECTION_WEIGHT
+        )
+
+    @property
+    def model(self) -> Combiner:
+        return self._fitted[0]
+
+    @property
+    def held_out(self) -> np.ndarray | None:
+        """Out-of-fold confidences of the labelled entries (None when too few to fit)."""
+        return self._fitted[1]
+
+    @property
+    def temperature(self) -> float:
+        return self.model.temperature
+
+    @cached_property
+    def off_topic_below(self) -> float:
+        """Best similarity to any entry or heading under which a paper is off-topic."""
+        if len(self.labelled) < MIN_TO_FIT:
+            return 0.2
+        best = np.maximum(
+            self.loo_features[:, :, 0].max(axis=1), self.loo_features[:, :, 3].max(axis=1)
+        )
+        return float(np.min(best)) - _OFF_TOPIC_MARGIN
 
     def categorize(self, title: str, abstract: str | None = None) -> Categorization:
         text = title.strip() + (f". {abstract.strip()}" if abstract and abstract.strip() else "")
-        return self.categorize_vector(self.embedder.embed([text])[0])
+        return self.categorize_vector(self.embedder.embed([text])[0], text)
 
-    def categorize_vector(self, vector: np.ndarray, exclude: Sequence[int] = ()) -> Categorization:
-        scores, evidence = self._scores(vector, exclude)
-        confidences = _softmax_with_none(scores, self.temperature)
-        order = np.argsort(-confidences, kind="stable")
-        suggestions = tuple(
-            Suggestion(self.candidates[j], float(confidences[j]), evidence[j]) for j in order
-        )
-        abstain = not suggestions or suggestions[0].confidence < self.abstain_below
-        return Categorization(suggestions, abstain)
+    def categorize_vector(
+        self, vector: np.ndarray, text: str = "", exclude: Sequence[int] = ()
+    ) -> Categorization:
+        if not self.candidates:
+            return Categorization((), True)
+        hidden = np.zeros((1, len(self.papers)), dtype=bool)
+        hidden[0, list(exclude)] = True
+        features = self.features(vector.reshape(1, -1), [text], hidden)
+        confidences = softmax(self.model.logits(features)[0] / self.model.temperature)
+        return self.categorization(confidences, vector, features[0], exclude)
 
-    def _scores(
-        self, vector: np.ndarray, exclude: Sequence[int] = ()
-    ) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    def categorization(
+        self,
+        confidences: np.ndarray,
+        vector: np.ndarray,
+        features: np.ndarray,
+        exclude: Sequence[int] = (),
+    ) -> Categorization:
+        """Suggestions ranked by confidence, with the nearest entries of each as evidence.
+
+        A paper less similar to every entry and heading than any entry of the list is to the
+        rest is off-topic: it abstains, and its confidences shrink in proportion (the rest is
+        "none of these"), so a recipe never reads as a 0.5 placement.
+        """
+        best = float(max(features[:, 0].max(), features[:, 3].max()))
+        if best < self.off_topic_below:
+            level = self.off_topic_below + _OFF_TOPIC_MARGIN
+            confidences = (
+                confidences * float(np.clip(best / level, 0.0, 1.0))
+                if level > 0
+                else 0 * confidences
+            )
         sims = self.vectors @ vector if len(self.vectors) else np.zeros(0)
-        head = self.heading_vectors @ vector if self.candidates else np.zeros(0)
         skip = set(exclude)
-        scores = np.empty(len(self.candidates))
-        evidence: list[tuple[str, ...]] = []
-        for j in range(len(self.candidates)):
+        order = np.argsort(-confidences, kind="stable")
+        suggestions = []
+        for j in order:
             members = [i for i in np.flatnonzero(self.labels == j) if i not in skip]
-            ranked = sorted(members, key=lambda i: -sims[i])
-            knn = float(np.mean(sims[ranked[:KNN_K]])) if ranked else -1.0
-            scores[j] = max(knn, float(head[j])) + HEAD_WEIGHT * float(head[j])
-            evidence.append(tuple(self.papers[i].id for i in ranked[:EVIDENCE]))
-        return scores, evidence
-
-    @cached_property
-    def temperature(self) -> float:
-        """Fitted by leave-one-out over the list's entries; a default when there are too few."""
-        labelled = [i for i in range(len(self.papers)) if self.labels[i] >= 0][:_LOO_CAP]
-        if len(labelled) < 5 or len(self.candidates) < 2:
-            return 0.1
-        rows = [self._scores(self.vectors[i], exclude=[i])[0] for i in labelled]
-        truth = self.labels[labelled]
-        losses = []
-        for t in _TEMPERATURES:
-            probs = np.array([_softmax_with_none(r, t) for r in rows])
-            losses.append(-np.mean(np.log(probs[np.arange(len(truth)), truth] + 1e-12)))
-        return float(_TEMPERATURES[int(np.argmin(losses))])
-
-
-def _softmax_with_none(scores: np.ndarray, temperature: float) -> np.ndarray:
-    logits = np.append(scores, NONE_SCORE) / temperature
-    logits -= logits.max()
-    weights = np.exp(logits)
-    return (weights / weights.sum())[:-1]
+            ranked = sorted(members, key=lambda i: -sims[i])[:EVIDENCE]
+            evidence = tuple(self.papers[i].id for i in ranked)
+            suggestions.append(Suggestion(self.candidates[j], float(confidences[j]), evidence))
+        off_topic = best < self.off_topic_below
+        abstain = off_topic or suggestions[0].confidence < self.abstain_below
+        return Categorization(tuple(suggestions), abstain)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from secml_papers.corpus.records import Paper, Section
+from secml_papers.index.build import paper_text
 from secml_papers.index.categorize import Categorizer, Suggestion
 from secml_papers.index.embedder import Embedder
 from secml_papers.index.evaluate import agrees
@@ -40,11 +41,12 @@ def place_added(
 ) -> list[Placement]:
     if not added:
         return []
-    categorizer = Categorizer(base_papers, base_vectors, head_sections, embedder)
+    texts = [paper_text(p) for p in base_papers]
+    categorizer = Categorizer(base_papers, base_vectors, head_sections, embedder, texts=texts)
     vectors = embedder.embed([p.title for p in added])
     out = []
     for i, (paper, vector) in enumerate(zip(added, vectors, strict=True)):
-        result = categorizer.categorize_vector(vector)
+        result = categorizer.categorize_vector(vector, paper.title)
         top = result.suggestions[0] if result.suggestions else None
         placed = next((s for s in result.suggestions if s.section == paper.section), None)
         if top is None:

@@ -15,7 +15,7 @@ from secml_papers.corpus.errors import IndexProblem
 from secml_papers.corpus.parse import parse_list
 from secml_papers.corpus.records import PaperList
 from secml_papers.corpus.storage import ListSource, read_abstracts, read_list
-from secml_papers.index.build import BuildReport, Progress, build_index, is_fresh
+from secml_papers.index.build import BuildReport, Progress, build_index, is_fresh, paper_text
 from secml_papers.index.categorize import Categorizer
 from secml_papers.index.embedder import Embedder, SentenceTransformerEmbedder
 from secml_papers.index.search import PaperIndex
@@ -95,7 +95,10 @@ class Library:
     @cached_property
     def categorizer(self) -> Categorizer:
         index = self.index()
-        return Categorizer(index.papers, index.vectors, self.paper_list.sections, self.embedder)
+        texts = [paper_text(p) for p in index.papers]
+        return Categorizer(
+            index.papers, index.vectors, self.paper_list.sections, self.embedder, texts=texts
+        )
 
     def _load_or_build(self, progress: Progress | None, force: bool = False) -> PaperIndex:
         papers = self.paper_list.papers
