@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -16,8 +18,10 @@ from secml_papers.service import schemas
 from secml_papers.service.checkpr import check_pr
 from secml_papers.service.comment import render
 from secml_papers.service.library import Library
+from secml_papers.service.security import BodyLimit, SecurityHeaders, cors_origins, scrub_paths
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("secml_papers.api")
 
 
 def create_app(library: Library) -> FastAPI:
@@ -28,10 +32,21 @@ def create_app(library: Library) -> FastAPI:
         version="0.1.0",
     )
     app.state.library = library
+    app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
+    origins = cors_origins(library.settings.cors_origins)
+    if origins:  # off unless SECML_PAPERS_CORS_ORIGINS names the sites that may call it
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"])
 
     @app.exception_handler(SecmlError)
     async def domain_error(_: Request, err: SecmlError) -> JSONResponse:
-        return JSONResponse({"detail": str(err)}, status_code=err.status)
+        return JSONResponse({"detail": scrub_paths(str(err))}, status_code=err.status)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, err: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        detail = "internal error: the server's log has the details"
+        return JSONResponse({"detail": detail}, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:

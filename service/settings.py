@@ -38,6 +38,7 @@ ENV_ONLY = {
     "crossref_interval": "SECML_PAPERS_CROSSREF_INTERVAL",
     "http_timeout": "SECML_PAPERS_TIMEOUT",
     "retries": "SECML_PAPERS_RETRIES",
+    "cors_origins": "SECML_PAPERS_CORS_ORIGINS",
 }
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
@@ -71,6 +72,7 @@ class Settings:
     crossref_interval: float = 0.1
     http_timeout: float = 20.0
     retries: int = 3
+    cors_origins: str | None = None  # comma-separated origins; CORS is off without them
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
