@@ -39,6 +39,7 @@ ENV_ONLY = {
     "http_timeout": "SECML_PAPERS_TIMEOUT",
     "retries": "SECML_PAPERS_RETRIES",
     "cors_origins": "SECML_PAPERS_CORS_ORIGINS",
+    "admin_token": "SECML_PAPERS_ADMIN_TOKEN",
 }
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
@@ -73,6 +74,7 @@ class Settings:
     http_timeout: float = 20.0
     retries: int = 3
     cors_origins: str | None = None  # comma-separated origins; CORS is off without them
+    admin_token: str | None = field(default=None, repr=False)  # POST /admin/reload
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
