@@ -107,11 +107,14 @@ def plain_text(children: Sequence[Token]) -> str:
     return re.sub(r"\s+", " ", "".join(parts))
 
 
-def bold_in_link(kids: Sequence[Token], start: int) -> bool:
-    """Whether the link opening at ``kids[start]`` has bold text inside it."""
-    for c in kids[start + 1 :]:
-        if c.type == "link_close":
-            return False
-        if c.type == "strong_open":
-            return True
-    return False
+def first_bold_link(kids: Sequence[Token]) -> int | None:
+    """The index of the first ``link_open`` with bold text inside its link, in one pass."""
+    opened: int | None = None
+    for j, c in enumerate(kids):
+        if c.type == "link_open":
+            opened = j
+        elif c.type == "link_close":
+            opened = None
+        elif c.type == "strong_open" and opened is not None:
+            return opened
+    return None

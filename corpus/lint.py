@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from secml_papers.corpus.parse import bold_in_link, plain_text
+from secml_papers.corpus.parse import first_bold_link, plain_text
 from secml_papers.corpus.records import Paper, PaperList
 
 FORMAT = "format"
@@ -120,10 +120,7 @@ def _items(text: str) -> Iterator[_Item]:
 def _written_in_entry_form(entries: Sequence[_Item]) -> bool:
     """Whether most entries have a bold, linked title as in :data:`ENTRY_FORM`; lists written
     in other shapes (see ``corpus/entry.py``) are not held to this one's details."""
-    bold = sum(
-        any(c.type == "link_open" and bold_in_link(item.kids, j) for j, c in enumerate(item.kids))
-        for item in entries
-    )
+    bold = sum(first_bold_link(item.kids) is not None for item in entries)
     return bold * 2 > len(entries)
 
 
@@ -148,7 +145,7 @@ def _format(item: _Item, paper: Paper | None, today_year: int) -> Iterator[Probl
     if not links:
         yield Problem(line, f"the title has no link; entries read {ENTRY_FORM}", FORMAT)
         return
-    start = next((j for j in links if bold_in_link(kids, j)), None)
+    start = first_bold_link(kids)
     if start is None:
         message = f"the title is not bold inside its link; entries read {ENTRY_FORM}"
         yield Problem(line, message, FORMAT)

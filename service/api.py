@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,9 +13,16 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from secml_papers.corpus.errors import InputError, NotFound, SecmlError
-from secml_papers.index.search import MAX_K, MAX_QUERY_CHARS, Filters, papers_in_section
+from secml_papers.index.search import (
+    DEFAULT_MODE,
+    MAX_K,
+    MAX_QUERY_CHARS,
+    Filters,
+    papers_in_section,
+)
 from secml_papers.service import schemas
-from secml_papers.service.checkpr import check_pr
+from secml_papers.service.admin import admin_router
+from secml_papers.service.checkpr import MAX_NEW_EMBEDDINGS, check_pr
 from secml_papers.service.comment import render
 from secml_papers.service.library import Library
 from secml_papers.service.security import BodyLimit, SecurityHeaders, cors_origins, scrub_paths
@@ -70,9 +77,10 @@ def create_app(library: Library) -> FastAPI:
         year_min: int | None = None,
         year_max: int | None = None,
         venue: Annotated[str | None, Query(max_length=200)] = None,
+        mode: Annotated[Literal["hybrid", "dense", "bm25"], Query()] = DEFAULT_MODE,
     ) -> dict:
         filters = Filters(section or None, year_min, year_max, venue or None)
-        hits = library.index().search(q, k, filters)
+        hits = library.index().search(q, k, filters, mode)
         return {"query": q, "results": [h.to_dict() for h in hits]}
 
     @app.get("/papers", response_model=schemas.PapersPublic, tags=["list"])
@@ -119,7 +127,13 @@ def create_app(library: Library) -> FastAPI:
 
     @app.post("/check-pr", response_model=schemas.CheckPrPublic, tags=["categorize"])
     def check_pull_request(body: schemas.CheckPrRequest) -> dict:
-        report = check_pr(library, body.base, body.head, check_links=body.check_links)
+        report = check_pr(
+            library,
+            body.base,
+            body.head,
+            check_links=body.check_links,
+            max_new_embeddings=MAX_NEW_EMBEDDINGS,
+        )
         return {**report.to_dict(), "findings": report.findings(), "comment": render(report)}
 
     @app.get("/sections", response_model=schemas.SectionsPublic, tags=["list"])
@@ -130,6 +144,7 @@ def create_app(library: Library) -> FastAPI:
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
+    app.include_router(admin_router(library))  # POST /admin/reload, off without a token
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -20,6 +20,9 @@ from secml_papers.index.placement import Placement, place_added
 from secml_papers.service.library import Library
 
 MAX_LIST_CHARS = 2_000_000
+MAX_LINE_CHARS = 20_000  # a real entry is a few hundred characters
+MAX_ENTRIES = 20_000
+MAX_NEW_EMBEDDINGS = 2_000  # per HTTP request: BASE entries the served index does not hold
 FAIL_ON = ("duplicates", "malformed", "placement", "order", "style", "structure", "links")
 DEFAULT_FAIL_ON = ("duplicates", "malformed")
 _PROBLEM_KIND = {
@@ -101,14 +104,25 @@ def check_pr(
     *,
     check_links: bool = False,
     today: dt.date | None = None,
+    max_new_embeddings: int | None = None,
 ) -> CheckReport:
+    """The report for a pull request that turns ``base_text`` into ``head_text``.
+
+    ``max_new_embeddings`` caps how many BASE entries absent from the served index may be
+    embedded for this one check (the HTTP API sets it, so a request cannot buy minutes of CPU).
+    """
     for name, text in (("base", base_text), ("head", head_text)):
-        if len(text) > MAX_LIST_CHARS:
-            raise InputError(f"the {name} list is longer than {MAX_LIST_CHARS:,} characters")
+        _check_size(name, text)
     base, head = parse_list(base_text), parse_list(head_text)
+    for name, parsed in (("base", base), ("head", head)):
+        if len(parsed.papers) > MAX_ENTRIES:
+            raise InputError(
+                f"the {name} list has {len(parsed.papers):,} entries; at most {MAX_ENTRIES:,} "
+                "are checked"
+            )
     diff = diff_lists(base, head)
     year = (today or dt.date.today()).year
-    vectors = _vectors(library, base.papers)
+    vectors = _vectors(library, base.papers, max_new_embeddings)
     placements = place_added(base.papers, vectors, head.sections, diff.added, library.embedder)
     exact = find_duplicates(diff.added, base.papers)
     added = tuple(
@@ -139,13 +153,28 @@ def _possible(placement: Placement, known: Iterable[Duplicate]) -> tuple[Duplica
     )
 
 
-def _vectors(library: Library, papers: tuple[Paper, ...]) -> np.ndarray:
+def _check_size(name: str, text: str) -> None:
+    if len(text) > MAX_LIST_CHARS:
+        raise InputError(f"the {name} list is longer than {MAX_LIST_CHARS:,} characters")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise InputError(
+                f"line {number} of the {name} list is longer than {MAX_LINE_CHARS:,} characters"
+            )
+
+
+def _vectors(library: Library, papers: tuple[Paper, ...], cap: int | None = None) -> np.ndarray:
     """BASE's vectors, reused from the served index where the text is the same."""
     index = library.index()
     if not papers:
         return np.zeros((0, index.vectors.shape[1]), dtype=np.float32)
     known = {p.id: (paper_text(p), v) for p, v in zip(index.papers, index.vectors, strict=True)}
     missing = [p for p in papers if p.id not in known or known[p.id][0] != paper_text(p)]
+    if cap is not None and len(missing) > cap:
+        raise InputError(
+            f"{len(missing):,} entries of the base list are not in the served list; a check "
+            f"embeds at most {cap:,}: run check-pr with --list on your own machine instead"
+        )
     fresh = (
         dict(
             zip(

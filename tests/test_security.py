@@ -82,3 +82,26 @@ def test_errors_name_no_server_path_and_show_no_traceback(tmp_path: Path) -> Non
         assert response.status_code == 500
         assert "shadow" not in response.text and "Traceback" not in response.text
         assert response.json()["detail"].startswith("internal error")
+
+
+def test_check_pr_limits_answer_4xx_with_a_reason(url: str, monkeypatch) -> None:
+    from secml_papers.service import checkpr
+
+    def post(base: str, head: str) -> httpx.Response:
+        return httpx.post(url + "/check-pr", json={"base": base, "head": head}, timeout=120)
+
+    entry = '- A et al. [**"Paper {i}"**](https://x.org/{i}) @ **ICML 2020**.'
+    too_long = post("# L\n## S\n" + "x" * (checkpr.MAX_LINE_CHARS + 1), "")
+    assert too_long.status_code == 400 and "line 3 of the base list" in too_long.json()["detail"]
+    assert post("x" * 2_000_001, "").status_code == 422
+
+    monkeypatch.setattr(checkpr, "MAX_ENTRIES", 5)
+    many = "# L\n## S\n" + "\n".join(entry.format(i=i) for i in range(6))
+    refused = post(many, many)
+    assert refused.status_code == 400 and "at most 5 are checked" in refused.json()["detail"]
+
+    monkeypatch.setattr(checkpr, "MAX_ENTRIES", 20_000)
+    monkeypatch.setattr(checkpr, "MAX_NEW_EMBEDDINGS", 3)
+    monkeypatch.setattr("secml_papers.service.api.MAX_NEW_EMBEDDINGS", 3)
+    unseen = post(many, many)
+    assert unseen.status_code == 400 and "embeds at most 3" in unseen.json()["detail"]
