@@ -21,7 +21,8 @@ from secml_papers.index.search import (
     papers_in_section,
 )
 from secml_papers.service import schemas
-from secml_papers.service.checkpr import check_pr
+from secml_papers.service.admin import admin_router
+from secml_papers.service.checkpr import MAX_NEW_EMBEDDINGS, check_pr
 from secml_papers.service.comment import render
 from secml_papers.service.library import Library
 from secml_papers.service.security import BodyLimit, SecurityHeaders, cors_origins, scrub_paths
@@ -126,7 +127,13 @@ def create_app(library: Library) -> FastAPI:
 
     @app.post("/check-pr", response_model=schemas.CheckPrPublic, tags=["categorize"])
     def check_pull_request(body: schemas.CheckPrRequest) -> dict:
-        report = check_pr(library, body.base, body.head, check_links=body.check_links)
+        report = check_pr(
+            library,
+            body.base,
+            body.head,
+            check_links=body.check_links,
+            max_new_embeddings=MAX_NEW_EMBEDDINGS,
+        )
         return {**report.to_dict(), "findings": report.findings(), "comment": render(report)}
 
     @app.get("/sections", response_model=schemas.SectionsPublic, tags=["list"])
@@ -137,6 +144,7 @@ def create_app(library: Library) -> FastAPI:
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
+    app.include_router(admin_router(library))  # POST /admin/reload, off without a token
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
