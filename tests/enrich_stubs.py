@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from xml.sax.saxutils import escape
 
 import pytest
@@ -211,3 +213,32 @@ class FakeApis:
             else:
                 out.append(request.args.get("query") or request.args.get("search") or rest)
         return out
+
+
+class Slow:
+    """A handler that answers late; ``wait()`` at the end of a test keeps its late request
+    from landing in the next test's log."""
+
+    def __init__(self, seconds: float, answer: Callable[[], Response]) -> None:
+        self.seconds, self.answer = seconds, answer
+        self.pending = 0
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def __call__(self, _: Request) -> Response:
+        with self._lock:
+            self.pending += 1
+            self._idle.clear()
+        try:
+            time.sleep(self.seconds)
+            return self.answer()
+        finally:
+            with self._lock:
+                self.pending -= 1
+                if not self.pending:
+                    self._idle.set()
+
+    def wait(self) -> None:
+        self._idle.wait(timeout=10)
+        time.sleep(0.05)  # let the server log the request it just answered

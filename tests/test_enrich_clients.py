@@ -7,7 +7,7 @@ import time
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
+from werkzeug import Response
 
 import secml_papers.corpus.polite
 import secml_papers.corpus.sources_crossref
@@ -21,6 +21,7 @@ from secml_papers.corpus.sources_openalex import OpenAlexSource
 from secml_papers.corpus.sources_s2 import SemanticScholarSource
 from tests import enrich_stubs
 from tests.enrich_stubs import (
+    Slow,
     arxiv_error_feed,
     arxiv_feed,
     crossref_work,
@@ -112,13 +113,11 @@ def test_persistent_500_gives_up_after_the_retries(stub: HTTPServer) -> None:
 
 
 def test_timeout_is_retried_then_reported(stub: HTTPServer) -> None:
-    def slow(_: Request) -> Response:
-        time.sleep(1.0)
-        return json_response({"late": True})
-
+    slow = Slow(1.0, lambda: json_response({"late": True}))
     stub.expect_request("/slow").respond_with_handler(slow)
     with client(stub, timeout=0.2, max_retries=1) as c, pytest.raises(SourceError, match="timed"):
         c.get("/slow")
+    slow.wait()
 
 
 def test_a_retry_after_beyond_max_wait_gives_up_at_once(stub: HTTPServer) -> None:
@@ -308,3 +307,81 @@ def test_crossref_without_abstract(stub: HTTPServer) -> None:
     with client(stub) as c:
         found = CrossrefSource(c).by_doi("10.1/x")
     assert found is not None and found.abstract is None
+
+
+# --- the same trials for each of the four clients ----------------------------------------
+
+TITLE = "Towards Deep Learning Models Resistant to Adversarial Attacks"
+
+
+def _arxiv_ok(abstract: str | None) -> Response:
+    return Response(arxiv_feed([("1706.06083v4", TITLE, abstract or "")]))
+
+
+CLIENTS = {
+    # name: (path on the stub, source class, lookup, good answer, malformed body)
+    "arxiv": (
+        "/api/query",
+        ArxivSource,
+        lambda s: s.by_ids(["1706.06083"]).get("1706.06083"),
+        _arxiv_ok,
+        "<feed><entry>",
+    ),
+    "s2": (
+        "/graph/v1/paper/DOI:10.1/madry",
+        SemanticScholarSource,
+        lambda s: s.by_id(Target("x", TITLE, None, "10.1/madry")),
+        lambda a: json_response(s2_paper("p", TITLE, a)),
+        '{"paperId": "p", "title":',
+    ),
+    "openalex": (
+        "/works/doi:10.1/madry",
+        OpenAlexSource,
+        lambda s: s.by_doi("10.1/madry"),
+        lambda a: json_response(openalex_work("W7", TITLE, a, "10.1/madry")),
+        "{'id': 'W7'}",
+    ),
+    "crossref": (
+        "/works/10.1/madry",
+        CrossrefSource,
+        lambda s: s.by_doi("10.1/madry"),
+        lambda a: json_response(crossref_work("10.1/madry", TITLE, a and f"<jats:p>{a}</jats:p>")),
+        "<html>Service Unavailable</html>",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CLIENTS)
+def test_each_client_rides_out_429_and_500(stub: HTTPServer, name: str) -> None:
+    path, source, lookup, good, _ = CLIENTS[name]
+    stub.expect_ordered_request(path).respond_with_response(
+        Response("", status=429, headers={"Retry-After": "2"})
+    )
+    stub.expect_ordered_request(path).respond_with_data("oops", status=500)
+    stub.expect_ordered_request(path).respond_with_response(good(ABSTRACT))
+    sleep = Recorder()
+    with client(stub, name, sleep=sleep, backoff=1.0) as c:
+        found = lookup(source(c))
+    assert found is not None and found.title == TITLE and found.abstract == ABSTRACT
+    assert sleep.waits == [2.0, 2.0]  # Retry-After, then the second backoff step (1 s * 2)
+    assert len(stub.log) == 3
+
+
+@pytest.mark.parametrize("name", CLIENTS)
+def test_each_client_reports_malformed_answers_timeouts_and_empty_abstracts(
+    stub: HTTPServer, name: str
+) -> None:
+    path, source, lookup, good, malformed = CLIENTS[name]
+
+    slow = Slow(0.8, lambda: good(ABSTRACT))
+    stub.expect_ordered_request(path).respond_with_data(malformed, content_type="application/json")
+    stub.expect_ordered_request(path).respond_with_handler(slow)
+    stub.expect_ordered_request(path).respond_with_response(good(None))
+    with client(stub, name, timeout=0.3, max_retries=0) as c:
+        with pytest.raises(SourceError, match=r"malformed|unexpected"):
+            lookup(source(c))
+        with pytest.raises(SourceError, match="timed out"):
+            lookup(source(c))
+        found = lookup(source(c))
+    slow.wait()
+    assert found is not None and found.title == TITLE and found.abstract is None

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
 from tests import enrich_stubs
 from tests.conftest import free_port
+from tests.enrich_stubs import Slow
 
 stub_server, stub = enrich_stubs.stub_server, enrich_stubs.stub  # the stub's fixtures
 EXE = Path(sys.executable).with_name("secml-papers")
@@ -148,10 +148,7 @@ def test_not_utf8_html_and_timeout(stub, tmp_path) -> None:
     )
     stub.expect_request("/page").respond_with_data("<html></html>", content_type="text/html")
 
-    def slow(_: Request) -> Response:
-        time.sleep(1.5)
-        return Response(LIST_V1)
-
+    slow = Slow(1.5, lambda: Response(LIST_V1))
     stub.expect_request("/slow.md").respond_with_handler(slow)
     with pytest.raises(ListError, match="is not UTF-8 text"):
         read_list(stub.url_for("/latin1.md"), cache_dir=tmp_path)
@@ -159,6 +156,7 @@ def test_not_utf8_html_and_timeout(stub, tmp_path) -> None:
         read_list(stub.url_for("/page"), cache_dir=tmp_path)
     with pytest.raises(ListError, match=r"no answer within 0\.5 s"):
         read_list(stub.url_for("/slow.md"), cache_dir=tmp_path, timeout=0.5)
+    slow.wait()
 
 
 def test_offline_uses_only_the_cache(stub, tmp_path) -> None:
