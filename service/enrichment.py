@@ -38,11 +38,15 @@ def open_sources(settings: Settings, stack: ExitStack, sleep: Callable[[float], 
     """The four sources, each with its own polite client, closed when ``stack`` closes."""
     contact = {"mailto": settings.contact} if settings.contact else {}
 
-    def client(name: str, url: str, interval: float, **kwargs) -> PoliteClient:
-        polite = Politeness(interval, settings.http_timeout, settings.retries)
-        return stack.enter_context(PoliteClient(name, url, polite, sleep=sleep, **kwargs))
+    agent = {"User-Agent": user_agent(settings.contact)}  # every API is told who asks
 
-    agent = {"User-Agent": user_agent(settings.contact)}
+    def client(name: str, url: str, interval: float, headers=None, **kwargs) -> PoliteClient:
+        polite = Politeness(interval, settings.http_timeout, settings.retries)
+        headers = {**agent, **(headers or {})}
+        return stack.enter_context(
+            PoliteClient(name, url, polite, sleep=sleep, headers=headers, **kwargs)
+        )
+
     key = {"x-api-key": settings.s2_api_key} if settings.s2_api_key else {}
     return {
         "arxiv": ArxivSource(client("arxiv", settings.arxiv_url, settings.arxiv_interval)),
@@ -53,13 +57,7 @@ def open_sources(settings: Settings, stack: ExitStack, sleep: Callable[[float], 
             client("openalex", settings.openalex_url, settings.openalex_interval, params=contact)
         ),
         "crossref": CrossrefSource(
-            client(
-                "crossref",
-                settings.crossref_url,
-                settings.crossref_interval,
-                headers=agent,
-                params=contact,
-            )
+            client("crossref", settings.crossref_url, settings.crossref_interval, params=contact)
         ),
     }
 

@@ -403,3 +403,18 @@ def test_two_entries_sharing_a_wrong_link_do_not_share_an_abstract(stub, tmp_pat
     assert summary.sources["arxiv"].mismatched == 1
     papers = Library(settings, fake_embedder).paper_list.papers
     assert {p.title: p.abstract for p in papers} == {A: abstract_of(A), twin: None}
+
+
+def test_settings_reach_each_api(stub, cli_env, fake_embedder, monkeypatch) -> None:
+    monkeypatch.setenv("SECML_PAPERS_S2_API_KEY", "k-123")
+    cli(fake_embedder, "enrich", "--limit", "3")
+    seen: dict[str, list] = {}
+    for request, _ in stub.log:
+        seen.setdefault(request.path.split("/")[1], []).append(request)
+    assert set(seen) == {"arxiv", "s2", "openalex", "crossref"}
+    for name, requests in seen.items():
+        for request in requests:
+            assert request.headers["User-Agent"] == "secml-papers/0.1 (mailto:tests@example.org)"
+            assert (request.headers.get("x-api-key") == "k-123") == (name == "s2")
+            if name in ("openalex", "crossref"):
+                assert request.args["mailto"] == "tests@example.org"
