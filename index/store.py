@@ -3,32 +3,41 @@
 Layout of an index directory::
 
     CURRENT              name of the generation in use (replaced atomically)
-    gen-<stamp>/         manifest.json, vectors.npy, index.faiss
+    gen-<stamp>/         manifest.json, vectors.npy, index.faiss.npy
     .lock                held while a build writes
 
 A build writes a whole new generation, then switches ``CURRENT`` with one ``os.replace``;
-an interrupted build leaves the previous generation in use and a stray folder to sweep.
+an interrupted build (even SIGKILL) leaves the previous generation in use and a stray folder
+that the next build sweeps. The manifest records a SHA-256 of each data file, so a truncated
+or overwritten file is caught before numpy or FAISS parse it.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
 import numpy as np
-from filelock import FileLock, Timeout
+from filelock import AcquireReturnProxy, FileLock, Timeout
 
 from secml_papers.corpus.errors import IndexProblem
 
 FORMAT_VERSION = 1
 _CURRENT = "CURRENT"
+_GENERATION = re.compile(r"gen-[A-Za-z0-9_]+")
+_DATA_FILES = ("vectors.npy", "index.faiss.npy")
+_READ_ERRORS = (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError)
 
 
 @dataclass(frozen=True)
@@ -43,8 +52,9 @@ class Manifest:
     version: int = FORMAT_VERSION
     built_at: float = field(default_factory=time.time)
     index_type: str = "IndexFlatIP"
+    checksums: Mapping[str, str] = field(default_factory=dict, compare=False)
 
-    def to_json(self) -> str:
+    def to_json(self, checksums: Mapping[str, str] | None = None) -> str:
         data = {
             "version": self.version,
             "model": self.model,
@@ -52,6 +62,7 @@ class Manifest:
             "list_hash": self.list_hash,
             "built_at": self.built_at,
             "index_type": self.index_type,
+            "sha256": dict(checksums if checksums is not None else self.checksums),
             "entries": [
                 {"id": i, "text_hash": h} for i, h in zip(self.ids, self.text_hashes, strict=True)
             ],
@@ -71,6 +82,7 @@ class Manifest:
             version=int(data["version"]),
             built_at=float(data["built_at"]),
             index_type=str(data.get("index_type", "IndexFlatIP")),
+            checksums={str(k): str(v) for k, v in dict(data.get("sha256", {})).items()},
         )
 
 
@@ -79,6 +91,7 @@ class StoredIndex:
     manifest: Manifest
     vectors: np.ndarray
     faiss_index: faiss.Index
+    generation: str = ""
 
 
 def new_faiss_index(vectors: np.ndarray) -> faiss.Index:
@@ -94,61 +107,163 @@ class IndexStore:
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
+        self._filelock: FileLock | None = None
 
     def load(self) -> StoredIndex | None:
-        """The index in use, None when there is none; IndexProblem when it is unreadable."""
-        current = self.directory / _CURRENT
-        if not current.is_file():
+        """The index in use, None when there is none; IndexProblem when it is unreadable.
+
+        A build in another process may switch ``CURRENT`` and sweep the generation this
+        reader just chose; that shows as a vanished file, and the reader follows the pointer
+        again instead of failing.
+        """
+        for _ in range(3):
+            name = self.current_generation()
+            if name is None:
+                return None
+            try:
+                return self._read(name)
+            except FileNotFoundError as err:
+                if self.current_generation() != name:
+                    continue  # switched and swept under us: read the new one
+                gone = Path(err.filename or "a file").name
+                what = gone if (self.directory / name).is_dir() else "its folder"
+                raise self._unreadable(f"CURRENT names {name}, but {what} is missing") from err
+        raise self._unreadable("it changed three times while being read; try again")
+
+    def current_generation(self) -> str | None:
+        """The name in ``CURRENT``, checked to be a generation folder of this directory."""
+        try:
+            name = (self.directory / _CURRENT).read_text(encoding="ascii").strip()
+        except FileNotFoundError:
             return None
-        try:
-            gen = self.directory / current.read_text().strip()
-            manifest = Manifest.from_json((gen / "manifest.json").read_text())
-            vectors = np.load(gen / "vectors.npy", allow_pickle=False)
-            index = faiss.deserialize_index(np.load(gen / "index.faiss.npy", allow_pickle=False))
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
-            raise IndexProblem(
-                f"the index in {self.directory} is unreadable ({type(err).__name__}); "
-                "run `secml-papers build` to rebuild it"
-            ) from err
-        if manifest.version != FORMAT_VERSION:
-            raise IndexProblem(
-                f"the index in {self.directory} has format {manifest.version}, "
-                f"this version reads {FORMAT_VERSION}; run `secml-papers build`"
-            )
-        if vectors.shape != (len(manifest.ids), manifest.dim) or index.ntotal != len(vectors):
-            raise IndexProblem(
-                f"the index in {self.directory} is inconsistent (its files disagree on the "
-                "number of entries); run `secml-papers build` to rebuild it"
-            )
-        return StoredIndex(manifest, vectors, index)
+        except (OSError, UnicodeError) as err:
+            raise self._unreadable(f"CURRENT cannot be read ({_reason(err)})") from err
+        if not _GENERATION.fullmatch(name):
+            raise self._unreadable("CURRENT does not name a generation folder")
+        return name
 
-    def save(self, manifest: Manifest, vectors: np.ndarray, index: faiss.Index) -> None:
-        """Write a new generation beside the old one, then switch to it in one step."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        gen = Path(tempfile.mkdtemp(prefix="gen-", dir=self.directory))
+    def save(self, manifest: Manifest, vectors: np.ndarray, index: faiss.Index) -> str:
+        """Write a new generation beside the old one, switch to it in one step, return its name.
+
+        Holds the build lock (re-entrant for the caller that already holds it), so no other
+        process's half-written generation is ever swept.
+        """
+        with self.lock():
+            self._sweep(keep=self._current_or_none())
+            payload = {
+                "vectors.npy": _npy_bytes(vectors),
+                "index.faiss.npy": _npy_bytes(faiss.serialize_index(index)),
+            }
+            sums = {name: hashlib.sha256(data).hexdigest() for name, data in payload.items()}
+            payload["manifest.json"] = manifest.to_json(sums).encode()
+            gen: Path | None = None
+            try:
+                gen = Path(tempfile.mkdtemp(prefix="gen-", dir=self.directory))
+                for name, data in payload.items():
+                    _write_atomic(gen / name, data)
+                _fsync_dir(gen)
+                _fsync_dir(self.directory)  # the new folder's entry, before CURRENT names it
+                _write_atomic(self.directory / _CURRENT, gen.name.encode())
+                _fsync_dir(self.directory)
+            except OSError as err:
+                if gen is not None:
+                    shutil.rmtree(gen, ignore_errors=True)
+                raise self._unwritable(err) from err
+            self._sweep(keep=gen.name)
+            return gen.name
+
+    def lock(self, timeout: float = 600) -> AcquireReturnProxy:
+        """The build lock, acquired: use it in a ``with``; Timeout when it stays held.
+
+        An OS lock (flock), so a killed builder releases it with its last file descriptor.
+        One FileLock per store keeps it re-entrant within a thread of this process.
+        """
         try:
-            _write_atomic(gen / "vectors.npy", _npy_bytes(vectors))
-            _write_atomic(gen / "index.faiss.npy", _npy_bytes(faiss.serialize_index(index)))
-            _write_atomic(gen / "manifest.json", manifest.to_json().encode())
-            _fsync_dir(gen)
-            _write_atomic(self.directory / _CURRENT, gen.name.encode())
+            self.directory.mkdir(parents=True, exist_ok=True)
+            if self._filelock is None:
+                self._filelock = FileLock(str(self.directory / ".lock"), fallback_to_soft=False)
+            return self._filelock.acquire(timeout=timeout)
+        except Timeout:
+            raise
         except OSError as err:
-            shutil.rmtree(gen, ignore_errors=True)
-            raise IndexProblem(
-                f"could not write the index to {self.directory} ({err.strerror or err}); "
-                "the previous index is untouched"
-            ) from err
-        self._sweep(keep=gen.name)
+            raise self._unwritable(err) from err
 
-    def lock(self, timeout: float = 600) -> FileLock:
-        """A lock held while building, so two builds never interleave."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.directory / ".lock"), timeout=timeout)
+    def _read(self, name: str) -> StoredIndex:
+        gen = self.directory / name
+        try:
+            manifest = Manifest.from_json((gen / "manifest.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise
+        except _READ_ERRORS as err:
+            raise self._unreadable(f"its manifest is damaged ({_reason(err)})") from err
+        if manifest.version != FORMAT_VERSION:
+            raise self._unreadable(
+                f"it was written in format {manifest.version} and this version reads "
+                f"format {FORMAT_VERSION}"
+            )
+        arrays = []
+        for filename in _DATA_FILES:
+            try:
+                data = (gen / filename).read_bytes()
+            except FileNotFoundError:
+                raise
+            except OSError as err:
+                raise self._unreadable(f"{filename} cannot be read ({_reason(err)})") from err
+            expected = manifest.checksums.get(filename)
+            if expected and hashlib.sha256(data).hexdigest() != expected:
+                raise self._unreadable(f"{filename} does not match its checksum (damaged)")
+            try:
+                arrays.append(np.load(io.BytesIO(data), allow_pickle=False))
+            except _READ_ERRORS as err:
+                raise self._unreadable(f"{filename} is damaged ({_reason(err)})") from err
+        vectors, blob = arrays
+        try:
+            index = faiss.deserialize_index(blob)
+        except _READ_ERRORS as err:
+            raise self._unreadable(f"index.faiss.npy is damaged ({_reason(err)})") from err
+        shape = (len(manifest.ids), manifest.dim)
+        if vectors.shape != shape or index.ntotal != len(vectors) or index.d != manifest.dim:
+            raise self._unreadable("its files disagree on the number or size of entries")
+        return StoredIndex(manifest, vectors.astype(np.float32, copy=False), index, name)
 
-    def _sweep(self, keep: str) -> None:
-        for old in self.directory.glob("gen-*"):
-            if old.name != keep and old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
+    def _current_or_none(self) -> str | None:
+        try:
+            return self.current_generation()
+        except IndexProblem:
+            return None
+
+    def _sweep(self, keep: str | None) -> None:
+        """Remove other generations and temporary files; only ever inside this directory."""
+        for path in self.directory.iterdir():
+            if path.name == keep or path.is_symlink():
+                continue
+            if path.name.startswith("gen-") and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.name.startswith(f".{_CURRENT}.") and path.is_file():
+                path.unlink(missing_ok=True)
+
+    def _unreadable(self, why: str) -> IndexProblem:
+        return IndexProblem(
+            f"the index in {self.directory} is unreadable: {why}; "
+            "run `secml-papers build` to rebuild it"
+        )
+
+    def _unwritable(self, err: OSError) -> IndexProblem:
+        return IndexProblem(
+            f"could not write the index to {self.directory} ({_reason(err)}); "
+            "the previous index is untouched"
+        )
+
+
+def _reason(err: BaseException) -> str:
+    """A short cause without the file name (the message names the directory already)."""
+    if isinstance(err, OSError):
+        if err.errno == errno.ENOSPC:
+            return "the disk is full"
+        if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return "the directory is read-only"
+        return err.strerror or type(err).__name__
+    return type(err).__name__
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
