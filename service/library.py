@@ -2,12 +2,18 @@
 
 Everything heavy is lazy: parsing happens on first use, the model loads on first embed, and
 the index is loaded (or built when missing or stale) on first search.
+
+What a request reads (the papers, the index, the categorizer) lives in one ``Served`` object,
+and a reload replaces that object in a single assignment: a request that started on the old
+one finishes on it, the next one sees the new one, and none sees half of each.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from secml_papers.corpus.abstracts import attach_abstracts
@@ -15,18 +21,51 @@ from secml_papers.corpus.errors import IndexProblem
 from secml_papers.corpus.parse import parse_list
 from secml_papers.corpus.records import PaperList
 from secml_papers.corpus.storage import ListSource, read_abstracts, read_list
-from secml_papers.index.build import BuildReport, Progress, build_index, is_fresh, paper_text
+from secml_papers.index.build import BuildReport, Progress, build_index, is_fresh
 from secml_papers.index.categorize import Categorizer
 from secml_papers.index.embedder import Embedder, SentenceTransformerEmbedder
 from secml_papers.index.search import PaperIndex
-from secml_papers.index.store import IndexStore, Timeout
+from secml_papers.index.store import IndexStore, StoredIndex, Timeout
 from secml_papers.service.settings import Settings
 
 Notify = Callable[[str], None]
+LOCK_TIMEOUT = 600.0  # seconds a build waits for another process's build to finish
 
 
 def _quiet(_: str) -> None:
     return None
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The list as read from its source, with its abstracts attached."""
+
+    source: ListSource
+    paper_list: PaperList
+
+
+@dataclass
+class Served:
+    """One consistent state to answer from; the categorizer is derived from this index only."""
+
+    listed: Listed
+    index: PaperIndex
+    generation: str
+    categorizer: Categorizer | None = field(default=None)
+
+
+@dataclass(frozen=True)
+class ReloadReport:
+    papers: int
+    added: int
+    removed: int
+    embedded: int
+    reused: int
+    seconds: float
+    generation: str
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
 
 
 class Library:
@@ -37,38 +76,26 @@ class Library:
         settings: Settings,
         embedder: Embedder | None = None,
         notify: Notify = _quiet,
+        lock_timeout: float = LOCK_TIMEOUT,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
         self.notify = notify
-        self._lock = threading.RLock()
-        self._index: PaperIndex | None = None
+        self.lock_timeout = lock_timeout
+        self._lock = threading.RLock()  # one load, build or reload at a time in this process
+        self._derive = threading.Lock()  # apart, so a reload never holds up a categorize
+        self._listed: Listed | None = None
+        self._served: Served | None = None
         self.last_build: BuildReport | None = None
 
-    @cached_property
+    @property
     def source(self) -> ListSource:
-        s = self.settings
-        source = read_list(
-            s.list_source,
-            cache_dir=s.resolved_cache_dir(),
-            offline=s.offline,
-            timeout=s.http_timeout,
-        )
-        for message in source.warnings:
-            self.notify(f"warning: {message}")
-        return source
+        return self._listing().source
 
-    @cached_property
+    @property
     def paper_list(self) -> PaperList:
         """The parsed list, with abstracts from ``--abstracts`` or the list's own cache file."""
-        parsed = parse_list(self.source.text)
-        explicit = self.settings.abstracts is not None
-        records, skipped = read_abstracts(self.settings.abstracts_path(), missing_ok=not explicit)
-        for message in skipped:
-            self.notify(f"warning: {message}")
-        if not records:
-            return parsed
-        return parsed.with_papers(attach_abstracts(parsed.papers, records))
+        return self._listing().paper_list
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -80,39 +107,103 @@ class Library:
 
     def index(self, progress: Progress | None = None) -> PaperIndex:
         """The loaded index, built first when it is missing or stale (unless forbidden)."""
-        with self._lock:
-            if self._index is None:
-                self._index = self._load_or_build(progress)
-            return self._index
+        return self._current(progress).index
+
+    @property
+    def categorizer(self) -> Categorizer:
+        served = self._current()
+        if served.categorizer is None:
+            with self._derive:
+                if served.categorizer is None:
+                    served.categorizer = _categorizer(served, self.embedder)
+        return served.categorizer
 
     def build(self, progress: Progress | None = None) -> BuildReport:
         """Build now (embedding only what changed) and serve the result."""
         with self._lock:
-            self._index = self._load_or_build(progress, force=True)
+            self._served = self._serve(self._listing(), progress, force=True)
             assert self.last_build is not None
             return self.last_build
 
-    @cached_property
-    def categorizer(self) -> Categorizer:
-        index = self.index()
-        texts = [paper_text(p) for p in index.papers]
-        return Categorizer(
-            index.papers, index.vectors, self.paper_list.sections, self.embedder, texts=texts
+    def reload(self, progress: Progress | None = None) -> ReloadReport:
+        """Read the list and abstracts again, build what changed, and swap in the result.
+
+        Everything the next request needs is prepared before the swap (the categorizer and
+        the search tables too), so requests meanwhile keep their speed and the old answers.
+        """
+        started = time.perf_counter()
+        with self._lock:
+            old = self._served
+            self.last_build = None
+            listed = self._read()
+            served = self._serve(listed, progress)
+            if old is not None and _same(old, served):
+                served = old  # nothing changed: keep what is fitted and warm
+            else:
+                served.categorizer = _categorizer(served, self.embedder)
+                _warm(served)
+            self._listed, self._served = listed, served  # each a single reference swap
+            built = self.last_build
+        before = {p.id for p in old.listed.paper_list.papers} if old else set()
+        after = {p.id for p in listed.paper_list.papers}
+        return ReloadReport(
+            papers=len(after),
+            added=len(after - before),
+            removed=len(before - after),
+            embedded=built.embedded if built else 0,
+            reused=built.reused if built else len(after),
+            seconds=round(time.perf_counter() - started, 3),
+            generation=served.generation,
         )
 
-    def _load_or_build(self, progress: Progress | None, force: bool = False) -> PaperIndex:
-        papers = self.paper_list.papers
+    def _listing(self) -> Listed:
+        served, listed = self._served, self._listed
+        if served is not None:
+            return served.listed
+        if listed is None:
+            with self._lock:
+                if self._listed is None:
+                    self._listed = self._read()
+                listed = self._listed
+        return listed
+
+    def _current(self, progress: Progress | None = None) -> Served:
+        served = self._served
+        if served is None:
+            with self._lock:
+                if self._served is None:
+                    self._served = self._serve(self._listing(), progress)
+                served = self._served
+        return served
+
+    def _read(self) -> Listed:
+        s = self.settings
+        source = read_list(
+            s.list_source,
+            cache_dir=s.resolved_cache_dir(),
+            offline=s.offline,
+            timeout=s.http_timeout,
+        )
+        for message in source.warnings:
+            self.notify(f"warning: {message}")
+        parsed = parse_list(source.text)
+        explicit = s.abstracts is not None
+        records, skipped = read_abstracts(s.abstracts_path(), missing_ok=not explicit)
+        for message in skipped:
+            self.notify(f"warning: {message}")
+        if records:
+            parsed = parsed.with_papers(attach_abstracts(parsed.papers, records))
+        return Listed(source, parsed)
+
+    def _serve(self, listed: Listed, progress: Progress | None, force: bool = False) -> Served:
+        """Load the stored index for this list, or build it (only what changed) under the lock."""
+        papers = listed.paper_list.papers
         model = self.embedder.name
         stored = self._load_quietly(force)
-        if stored is not None and is_fresh(stored, papers, model) and not force:
-            return PaperIndex(papers, self.paper_list.sections, stored, self.embedder)
-        if not self.settings.auto_build and not force:
-            why = "missing" if stored is None else "out of date with the list or model"
-            raise IndexProblem(
-                f"the index in {self.store.directory} is {why}; run `secml-papers build`"
-            )
-        try:
-            with self.store.lock(timeout=600):
+        if stored is None or not is_fresh(stored, papers, model) or force:
+            if not self.settings.auto_build and not force:
+                raise self._not_fresh(stored, model)
+            with self._build_lock():
                 stored = self._load_quietly(force)  # another process may have built meanwhile
                 if stored is None or not is_fresh(stored, papers, model) or force:
                     if stored is None:
@@ -125,13 +216,36 @@ class Library:
                     stored, self.last_build = build_index(
                         papers, self.embedder, self.store, stored, progress
                     )
+                    stored = replace(stored, generation=self.store.current_generation() or "")
+        index = PaperIndex(papers, listed.paper_list.sections, stored, self.embedder)
+        return Served(listed, index, stored.generation)
+
+    def _build_lock(self):
+        """The store's lock; says so once when another process's build makes it wait."""
+        try:
+            return self.store.lock(timeout=0)
+        except Timeout:
+            self.notify(f"waiting for another build of {self.store.directory} to finish")
+        try:
+            return self.store.lock(timeout=self.lock_timeout)
         except Timeout as err:
             raise IndexProblem(
-                f"another build holds the lock on {self.store.directory}; try again later"
+                f"another build has held the lock on {self.store.directory} for "
+                f"{self.lock_timeout:g} s; try again later"
             ) from err
-        return PaperIndex(papers, self.paper_list.sections, stored, self.embedder)
 
-    def _load_quietly(self, force: bool):
+    def _not_fresh(self, stored: StoredIndex | None, model: str) -> IndexProblem:
+        if stored is None:
+            why = "missing"
+        elif stored.manifest.model != model:
+            why = f"built with {stored.manifest.model}, not {model}"
+        else:
+            why = "out of date with the list"
+        return IndexProblem(
+            f"the index in {self.store.directory} is {why}; run `secml-papers build`"
+        )
+
+    def _load_quietly(self, force: bool) -> StoredIndex | None:
         try:
             return self.store.load()
         except IndexProblem as err:
@@ -139,3 +253,20 @@ class Library:
                 raise
             self.notify(f"warning: {err}; rebuilding")
             return None
+
+
+def _categorizer(served: Served, embedder: Embedder) -> Categorizer:
+    index = served.index
+    return Categorizer(index.papers, index.vectors, served.listed.paper_list.sections, embedder)
+
+
+def _same(old: Served, new: Served) -> bool:
+    return old.generation == new.generation and old.listed.paper_list == new.listed.paper_list
+
+
+def _warm(served: Served) -> None:
+    """Fit what the first request would otherwise pay for: calibration and search tables."""
+    assert served.categorizer is not None
+    _ = served.categorizer.temperature
+    if served.index.papers:
+        served.index.search(served.index.papers[0].title, k=1)
