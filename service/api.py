@@ -22,7 +22,6 @@ from secml_papers.index.search import (
 )
 from secml_papers.service import schemas
 from secml_papers.service.admin import admin_router
-from secml_papers.service.admin import admin_router
 from secml_papers.service.checkpr import MAX_NEW_EMBEDDINGS, check_pr
 from secml_papers.service.comment import render
 from secml_papers.service.library import Library
@@ -145,7 +144,6 @@ def create_app(library: Library) -> FastAPI:
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
-    app.include_router(admin_router(library))  # POST /admin/reload, off without a token
     app.include_router(admin_router(library))  # POST /admin/reload, off without a token
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
