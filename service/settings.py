@@ -40,6 +40,7 @@ ENV_ONLY = {
     "retries": "SECML_PAPERS_RETRIES",
     "cors_origins": "SECML_PAPERS_CORS_ORIGINS",
     "admin_token": "SECML_PAPERS_ADMIN_TOKEN",
+    "lock_timeout": "SECML_PAPERS_LOCK_TIMEOUT",
 }
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
@@ -75,6 +76,7 @@ class Settings:
     retries: int = 3
     cors_origins: str | None = None  # comma-separated origins; CORS is off without them
     admin_token: str | None = field(default=None, repr=False)  # POST /admin/reload
+    lock_timeout: float = 600.0  # seconds a build waits for another process's build
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
