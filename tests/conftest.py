@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -20,6 +22,15 @@ from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
 
 _WORD = re.compile(r"[a-z0-9]+")
+
+# The tests never see the developer's own caches: an abstracts file that `enrich` wrote for
+# the bundled list, or a downloaded list, would change what the real-model tests assert.
+# platformdirs follows XDG_*, and CLI subprocesses inherit these.
+_HOME = tempfile.mkdtemp(prefix="secml-tests-")
+os.environ["XDG_DATA_HOME"] = os.path.join(_HOME, "data")
+os.environ["XDG_CACHE_HOME"] = os.path.join(_HOME, "cache")
+for _var in ("SECML_PAPERS_DATA_DIR", "SECML_PAPERS_CACHE_DIR", "SECML_PAPERS_ABSTRACTS"):
+    os.environ.pop(_var, None)
 
 
 class FakeEmbedder:
