@@ -29,8 +29,8 @@ _WORD = re.compile(r"[a-z0-9]+")
 _HOME = tempfile.mkdtemp(prefix="secml-tests-")
 os.environ["XDG_DATA_HOME"] = os.path.join(_HOME, "data")
 os.environ["XDG_CACHE_HOME"] = os.path.join(_HOME, "cache")
-for _var in ("SECML_PAPERS_DATA_DIR", "SECML_PAPERS_CACHE_DIR", "SECML_PAPERS_ABSTRACTS"):
-    os.environ.pop(_var, None)
+for _var in [v for v in os.environ if v.startswith("SECML_PAPERS_")]:
+    os.environ.pop(_var)  # a developer's settings (list, model, index dir) stay out too
 
 
 class FakeEmbedder:
