@@ -159,6 +159,7 @@ class IndexStore:
             gen: Path | None = None
             try:
                 gen = Path(tempfile.mkdtemp(prefix="gen-", dir=self.directory))
+                gen.chmod(0o755)  # readable by a server running as another user
                 for name, data in payload.items():
                     _write_atomic(gen / name, data)
                 _fsync_dir(gen)
@@ -275,6 +276,7 @@ def _npy_bytes(array: np.ndarray) -> bytes:
 def _write_atomic(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

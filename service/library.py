@@ -29,7 +29,6 @@ from secml_papers.index.store import IndexStore, StoredIndex, Timeout
 from secml_papers.service.settings import Settings
 
 Notify = Callable[[str], None]
-LOCK_TIMEOUT = 600.0  # seconds a build waits for another process's build to finish
 
 
 def _quiet(_: str) -> None:
@@ -76,12 +75,10 @@ class Library:
         settings: Settings,
         embedder: Embedder | None = None,
         notify: Notify = _quiet,
-        lock_timeout: float = LOCK_TIMEOUT,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
         self.notify = notify
-        self.lock_timeout = lock_timeout
         self._lock = threading.RLock()  # one load, build or reload at a time in this process
         self._derive = threading.Lock()  # apart, so a reload never holds up a categorize
         self._listed: Listed | None = None
@@ -226,12 +223,13 @@ class Library:
             return self.store.lock(timeout=0)
         except Timeout:
             self.notify(f"waiting for another build of {self.store.directory} to finish")
+        wait = self.settings.lock_timeout
         try:
-            return self.store.lock(timeout=self.lock_timeout)
+            return self.store.lock(timeout=wait)
         except Timeout as err:
             raise IndexProblem(
-                f"another build has held the lock on {self.store.directory} for "
-                f"{self.lock_timeout:g} s; try again later"
+                f"another build has held the lock on {self.store.directory} for {wait:g} s "
+                "(SECML_PAPERS_LOCK_TIMEOUT); try again later"
             ) from err
 
     def _not_fresh(self, stored: StoredIndex | None, model: str) -> IndexProblem:
