@@ -1,6 +1,11 @@
 """FAISS index types at 10k, 100k and 1M vectors: search p50, recall@10, build time, memory.
 
 Usage: python bench/scale.py [--sizes 10000,100000,1000000] [--queries 200] [--out FILE]
+       python bench/scale.py --quick        (2,000 vectors, 50 queries: a smoke run)
+
+Writes its rows to ``$SECML_BENCH_OUT/scale.json`` (default /tmp/secml-bench-perf), which
+bench/perf_report.py turns into docs/benchmarks.md. Run the 1M size with ``nice``: it
+takes several minutes and several GB.
 
 The vectors have the real model's dimension and the real data's shape: the data set's
 titles and abstracts are embedded once with all-MiniLM-L6-v2 (the shipped model), and every
@@ -8,9 +13,11 @@ synthetic vector is one of them plus Gaussian noise, renormalised, so that neigh
 clustered as in a real corpus (uniform random unit vectors in 384 dimensions have no near
 neighbours, which makes every approximate index look worse than it is). Queries are fresh
 noisy copies. Recall@10 is measured against exact search (IndexFlatIP) on the same vectors.
-Index-only: no model in the timed part. Threads: FAISS uses every core for a batch; timings
-here are single queries, one at a time, as the service makes them, with one FAISS thread by
-default (OpenMP threads that spin for one query only slow it down on a shared 2-core machine).
+Index-only: no model in the timed part. Threads: builds use every core; searches are single
+queries, one at a time, as the service makes them, with one FAISS thread by default (OpenMP
+threads that spin for one query only slow it down on a shared 2-core machine). Memory: the
+serialised index size, and the growth of this process's resident set (current, not peak)
+while the index is built and held.
 """
 
 from __future__ import annotations
@@ -18,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -28,6 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from datasets import load_papers
+from perf_common import RESULTS, rss_mb
 
 NOISE = 0.35  # per-coordinate sigma relative to 1/sqrt(dim): neighbours at cosine ~0.9
 
@@ -57,10 +64,6 @@ def synthetic(base: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     out = picks + rng.normal(0, NOISE / np.sqrt(dim), size=(n, dim)).astype(np.float32)
     out /= np.linalg.norm(out, axis=1, keepdims=True)
     return out.astype(np.float32)
-
-
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def build(kind: str, vectors: np.ndarray) -> faiss.Index:
@@ -104,33 +107,43 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here")
-    parser.add_argument("--threads", type=int, default=1, help="FAISS threads (1: one query)")
+    parser.add_argument("--quick", action="store_true", help="2,000 vectors, 50 queries")
+    parser.add_argument("--out", type=Path, default=RESULTS / "scale.json")
+    parser.add_argument("--threads", type=int, default=1, help="FAISS threads for a search")
     args = parser.parse_args()
-    faiss.omp_set_num_threads(args.threads)
+    if args.quick:
+        args.sizes, args.queries = "2000", 50
+    build_threads = faiss.omp_get_max_threads()
     rng = np.random.default_rng(42)
     base = base_vectors()
     rows = []
-    print(f"faiss {faiss.__version__}, {faiss.omp_get_max_threads()} threads, dim {base.shape[1]}")
+    print(f"faiss {faiss.__version__}, {build_threads} threads to build, {args.threads} to search")
     print(
         f"{'n':>8} {'index':8} {'param':>9} {'build s':>8} {'p50 ms':>7} {'recall@10':>9} {'MB':>7}"
     )
     for n in (int(s) for s in args.sizes.split(",")):
         vectors = synthetic(base, n, rng)
         queries = synthetic(base, args.queries, rng)
+        faiss.omp_set_num_threads(build_threads)
+        before = rss_mb()
+        t = time.perf_counter()
         exact = faiss.IndexFlatIP(vectors.shape[1])
         exact.add(vectors)
+        flat_s, flat_mb = time.perf_counter() - t, rss_mb() - before
         _, truth = exact.search(queries, 10)
         for kind, params in (
             ("flat", [0]),
-            ("hnsw-32", [16, 32, 64, 128]),
-            ("ivf", [8, 16, 32, 64]),
+            ("hnsw-32", [16, 32, 64, 128, 256]),
+            ("ivf", [8, 16, 32, 64, 128]),
         ):
+            faiss.omp_set_num_threads(build_threads)
             before = rss_mb()
             t = time.perf_counter()
             index = exact if kind == "flat" else build(kind, vectors)
-            seconds = 0.0 if kind == "flat" else time.perf_counter() - t
+            seconds = flat_s if kind == "flat" else time.perf_counter() - t
+            grown = flat_mb if kind == "flat" else rss_mb() - before
             size_mb = len(faiss.serialize_index(index)) / 1e6
+            faiss.omp_set_num_threads(args.threads)
             for value in params:
                 tune(index, kind, value)
                 p50, recall = measure(index, queries, truth)
@@ -149,13 +162,15 @@ def main() -> int:
                         "p50_ms": round(p50, 3),
                         "recall_at_10": round(recall, 4),
                         "index_mb": round(size_mb, 1),
-                        "rss_growth_mb": round(rss_mb() - before, 1),
+                        "rss_growth_mb": round(grown, 1),
                     }
                 )
             if index is not exact:
                 del index
-    if args.out:
-        args.out.write_text(json.dumps(rows, indent=1))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"faiss": faiss.__version__, "search_threads": args.threads, "queries": args.queries}
+    args.out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    print(f"wrote {args.out}")
     return 0
 
 

@@ -1,0 +1,269 @@
+"""Query speed: /search over real HTTP against in-process encode + FAISS; cold CLI search.
+
+    .venv/bin/python bench/perf_query.py [--quick] [--repeats 3]
+
+Set-up: the data set's list (three papers in four, with abstracts) is built once with the
+CLI, then ``secml-papers serve`` runs as a subprocess on 127.0.0.1. Queries are distinct
+(held-out titles, tldrs, abstract openings; perf_common.query_pool): no query is sent twice
+to a server, so no cache can help. In every repeat, side by side:
+
+* in-process: ``SentenceTransformer.encode([q])`` + ``IndexFlatIP.search`` on the served
+  vectors, in a worker thread (as the server runs a request) and in the main thread with
+  torch's default threads and with one thread; the fastest is the baseline;
+* HTTP, one client, on the same queries: ``GET /search`` in the default (hybrid) mode, and
+  on fresh queries in ``mode=dense`` (the same work as the baseline plus the service);
+* HTTP throughput and latency with 8 and 32 concurrent clients (httpx, asyncio);
+* the same with a second server started with ``OMP_NUM_THREADS=1`` (diagnostic).
+
+Where a request's time goes (in-process, same queries): encode, FAISS, the rest of
+``PaperIndex.search`` (filters, BM25, fusion), the response as JSON, and the whole app through
+ASGI without a socket; the gap to HTTP is uvicorn, the socket and the client.
+The CLI's cold ``search`` (a fresh process, index built) is timed against a fresh process
+that only loads the model. Results: ``$SECML_BENCH_OUT/query.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+import torch
+from perf_common import (
+    CLI,
+    RESULTS,
+    Server,
+    cli_env,
+    dataset_list,
+    median,
+    model_load_process,
+    pct,
+    query_pool,
+    save,
+    timed,
+    verdict,
+)
+
+from secml_papers.index.embedder import SentenceTransformerEmbedder
+from secml_papers.service.api import create_app
+from secml_papers.service.library import Library
+from secml_papers.service.settings import Settings
+
+DEFAULT_THREADS = torch.get_num_threads()
+
+
+def setup(work: Path, quick: bool) -> tuple[dict[str, str], Settings, Iterator[str]]:
+    """The list, its built index, the subprocess environment, in-process settings, queries."""
+    shutil.rmtree(work, ignore_errors=True)
+    list_path, abstracts, held = dataset_list(work, 4, 40 if quick else None)
+    env = cli_env(work, list_path, abstracts)
+    subprocess.run([CLI, "build"], env=env, check=True, capture_output=True)
+    settings = Settings(
+        list_source=str(list_path),
+        abstracts=abstracts,
+        index_dir=work / "index",
+        cache_dir=work / "cache",
+        data_dir=work / "data",
+        auto_build=False,
+    )
+    return env, settings, iter(query_pool(held))
+
+
+def take(pool: Iterator[str], n: int) -> list[str]:
+    out = [q for _, q in zip(range(n), pool, strict=False)]
+    if len(out) < n:
+        raise SystemExit("the query pool ran out: lower --repeats")
+    return out
+
+
+async def _load(url: str, queries: list[str], clients: int, params: dict) -> tuple[list, float]:
+    latencies: list[float] = []
+    todo = iter(queries)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
+
+        async def worker() -> None:
+            for q in todo:
+                t = time.perf_counter()
+                r = await client.get("/search", params={"q": q, **params})
+                r.raise_for_status()
+                latencies.append(time.perf_counter() - t)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return latencies, time.perf_counter() - started
+
+
+def http_load(url: str, queries: list[str], clients: int, **params: str) -> dict:
+    """p50, p95 (ms) and throughput (queries/s) of ``clients`` concurrent /search clients."""
+    latencies, wall = asyncio.run(_load(url, queries, clients, params))
+    return {
+        "p50_ms": pct(latencies, 50) * 1000,
+        "p95_ms": pct(latencies, 95) * 1000,
+        "qps": len(queries) / wall,
+    }
+
+
+def inprocess(model, faiss_index, queries: list[str]) -> dict[str, dict]:
+    """Raw encode + FAISS search, one query at a time: in a worker thread as the server runs a
+    request (torch's default threads), and in the main thread with the default and with one
+    torch thread (set once per block: switching per query recreates the thread pool)."""
+
+    def run() -> list[float]:
+        times = []
+        for q in queries:
+            t = time.perf_counter()
+            v = model.encode([q], normalize_embeddings=True, convert_to_numpy=True)
+            faiss_index.search(np.ascontiguousarray(v, dtype=np.float32), 10)
+            times.append(time.perf_counter() - t)
+        return times
+
+    out = {}
+    with ThreadPoolExecutor(1) as worker:
+        out["in-process, worker thread"] = worker.submit(run).result()
+    out[f"in-process, main thread, {DEFAULT_THREADS} threads"] = run()
+    torch.set_num_threads(1)
+    try:
+        out["in-process, main thread, 1 thread"] = run()
+    finally:
+        torch.set_num_threads(DEFAULT_THREADS)
+    return {k: {"p50_ms": pct(t, 50) * 1000, "p95_ms": pct(t, 95) * 1000} for k, t in out.items()}
+
+
+def profile(library: Library, queries: list[str]) -> dict[str, float]:
+    """Median milliseconds of each part of a /search request, in this process; the parts run
+    in a worker thread, as FastAPI runs the (sync) endpoint."""
+    index = library.index()
+    parts: dict[str, list[float]] = {k: [] for k in ("encode", "faiss", "dense", "hybrid")}
+    parts |= {"json": [], "asgi": []}
+    transport = httpx.ASGITransport(app=create_app(library))
+
+    async def asgi(queries: list[str]) -> None:
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+            await client.get("/search", params={"q": "warm up"})
+            for q in queries:
+                t = time.perf_counter()
+                (await client.get("/search", params={"q": q})).raise_for_status()
+                parts["asgi"].append(time.perf_counter() - t)
+
+    def direct(q: str) -> None:
+        vector = library.embedder.embed([q])
+        parts["encode"].append(timed(lambda: library.embedder.embed([q])))
+        parts["faiss"].append(timed(lambda: index.faiss_index.search(vector, 10)))
+        parts["dense"].append(timed(lambda: index.search(q, 10, mode="dense")))
+        hits = []
+        parts["hybrid"].append(timed(lambda: hits.extend(index.search(q, 10))))
+        body = {"query": q, "results": [h.to_dict() for h in hits]}
+        parts["json"].append(timed(lambda: json.dumps(body).encode()))
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(direct, "warm up").result()
+        for q in queries:
+            pool.submit(direct, q).result()
+    asyncio.run(asgi(queries))
+    return {k: median(v) * 1000 for k, v in parts.items()}
+
+
+def cold_cli(env: dict[str, str], queries: list[str]) -> list[float]:
+    return [
+        timed(
+            lambda q=q: subprocess.run(
+                [CLI, "search", q, "--json"], env=env, check=True, capture_output=True
+            )
+        )
+        for q in queries
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="40 papers, tiny query sets")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    repeats = 1 if args.quick else args.repeats
+    n1, n8, n32 = (8, 16, 32) if args.quick else (60, 160, 320)
+    work = RESULTS / "query"
+    env, settings, pool = setup(work, args.quick)
+
+    library = Library(settings, SentenceTransformerEmbedder())
+    index = library.index()
+    model = SentenceTransformerEmbedder()._load()  # raw sentence-transformers, its own copy
+    model.encode(["warm up"])
+    servers = {
+        "default": Server(env, work / "serve.log"),
+        "1 thread": Server({**env, "OMP_NUM_THREADS": "1"}, work / "serve-1thread.log"),
+    }
+    rss = {name: s.rss_mb() for name, s in servers.items()}
+    url, url1 = servers["default"].url, servers["1 thread"].url
+    runs: dict[str, list[dict]] = {}
+    try:
+        for r in range(repeats):
+            same = take(pool, n1)
+            row = {
+                **inprocess(model, index.faiss_index, same),
+                "HTTP hybrid, 1 client": http_load(url, same, 1),
+                "HTTP dense, 1 client": http_load(url, take(pool, n1), 1, mode="dense"),
+                "HTTP hybrid, 8 clients": http_load(url, take(pool, n8), 8),
+                "HTTP hybrid, 32 clients": http_load(url, take(pool, n32), 32),
+                "HTTP hybrid, 1 client, OMP 1 thread": http_load(url1, take(pool, n1), 1),
+                "HTTP hybrid, 8 clients, OMP 1 thread": http_load(url1, take(pool, n8), 8),
+            }
+            for name, m in row.items():
+                runs.setdefault(name, []).append(m)
+            print(
+                f"repeat {r}: "
+                + ", ".join(f"{k} p50 {v['p50_ms']:.0f} ms" for k, v in row.items()),
+                flush=True,
+            )
+        rss_after = {name: s.rss_mb() for name, s in servers.items()}
+    finally:
+        for s in servers.values():
+            s.stop()
+    table = {name: {k: median([m[k] for m in ms]) for k in ms[0]} for name, ms in runs.items()}
+    parts = profile(library, take(pool, n1))
+
+    cold, load = [], []
+    for _ in range(repeats if args.quick else max(repeats, 5)):
+        cold.extend(cold_cli(env, take(pool, 1)))
+        load.extend(model_load_process(1))
+
+    base_name = min(
+        (k for k in table if k.startswith("in-process")), key=lambda k: table[k]["p50_ms"]
+    )
+    base = table[base_name]["p50_ms"]
+    results = {
+        "entries": len(index.papers),
+        "repeats": repeats,
+        "queries_per_pass": {"1": n1, "8": n8, "32": n32},
+        "table": table,
+        "baseline": base_name,
+        "http_p50_vs_inprocess": table["HTTP hybrid, 1 client"]["p50_ms"] / base,
+        "http_dense_p50_vs_inprocess": table["HTTP dense, 1 client"]["p50_ms"] / base,
+        "profile_ms": parts,
+        "server_rss_mb": rss,
+        "server_rss_after_mb": rss_after,
+        "cold_cli_search_s": median(cold),
+        "model_load_process_s": median(load),
+        "cold_cli_vs_load": median(cold) / median(load),
+    }
+    for name, m in table.items():
+        qps = f", {m['qps']:.1f} q/s" if "qps" in m else ""
+        print(f"{name:38} p50 {m['p50_ms']:7.1f} ms  p95 {m['p95_ms']:7.1f} ms{qps}")
+    print("profile (ms): " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()))
+    print(verdict("HTTP /search p50 vs in-process", results["http_p50_vs_inprocess"], "<= 1.3"))
+    print(verdict("cold CLI search vs model load", results["cold_cli_vs_load"], "<= 1.5"))
+    save("query", results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
