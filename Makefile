@@ -1,0 +1,29 @@
+# Benchmarks of issue 6 (docs/benchmarks.md). They need the `bench` extra:
+#   .venv/bin/pip install torch==2.13.0 -e '.[bench]'
+# Results go to $(OUT) (JSON per script), then into docs/benchmarks.md and docs/bench-*.png.
+PY ?= .venv/bin/python
+OUT ?= /tmp/secml-bench-perf
+QUICK_OUT ?= /tmp/secml-bench-perf-quick
+SCRIPTS = perf_build perf_query perf_peer perf_checkpr perf_memory
+
+.PHONY: bench bench-quick bench-scale bench-report
+
+# everything, then the docs (an hour or more on a busy 2-core machine; the 1M scale run is
+# most of it, run under nice)
+bench: bench-scale
+	for s in $(SCRIPTS); do SECML_BENCH_OUT=$(OUT) $(PY) bench/$$s.py || exit 1; done
+	SECML_BENCH_OUT=$(OUT) $(PY) bench/perf_report.py
+
+# FAISS index types at 10k, 100k and 1M vectors (several GB)
+bench-scale:
+	SECML_BENCH_OUT=$(OUT) nice -n 10 $(PY) bench/scale.py
+
+# rewrite docs/benchmarks.md from the results already in $(OUT)
+bench-report:
+	SECML_BENCH_OUT=$(OUT) $(PY) bench/perf_report.py
+
+# a smoke run on tiny sizes; its report goes to $(QUICK_OUT), never into docs/
+bench-quick:
+	SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/scale.py --quick
+	for s in $(SCRIPTS); do SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/$$s.py --quick || exit 1; done
+	SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/perf_report.py --docs $(QUICK_OUT)/docs
