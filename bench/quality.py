@@ -21,6 +21,7 @@ import hashlib
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,12 @@ from secml_papers.corpus.storage import read_abstracts
 from secml_papers.index.build import paper_text
 from secml_papers.index.categorize import ABSTAIN_BELOW, Categorizer
 from secml_papers.index.embedder import SentenceTransformerEmbedder
-from secml_papers.index.evaluate import outcomes, scores, threshold_table
+from secml_papers.index.evaluate import (
+    expected_calibration_error,
+    outcomes,
+    scores,
+    threshold_table,
+)
 from secml_papers.index.features import FEATURES, heading_text
 
 
@@ -140,7 +146,24 @@ def summarise(cat: Categorizer, data: dict) -> dict:
         found = outcomes(conf, truth, cat.candidates)
         summary[name] = scores(found, len(cat.candidates), ABSTAIN_BELOW).to_dict()
         summary[name]["thresholds"] = [r.to_dict() for r in threshold_table(found)]
+        summary[name]["ece_floor"] = ece_floor(found)
     return summary
+
+
+def ece_floor(found: list, runs: int = 500) -> float:
+    """The ECE a perfectly calibrated model with these confidences would show, on average.
+
+    With a hundred-odd papers and ten bins, ECE is noisy: each bin's accuracy is a proportion
+    over a handful of papers. This draws 'right' with probability = confidence and measures.
+    """
+    rng = np.random.default_rng(0)
+    conf = np.array([o.confidence for o in found])
+    draws = []
+    for _ in range(runs):
+        right = rng.random(len(conf)) < conf
+        fake = [replace(o, correct=bool(r)) for o, r in zip(found, right, strict=True)]
+        draws.append(expected_calibration_error(fake))
+    return round(float(np.mean(draws)), 4)
 
 
 def main() -> None:

@@ -27,6 +27,8 @@ from secml_papers.index.features import (
     FEATURES,
     PROBE_FEATURES,
     Evidence,
+    Probes,
+    fit_probes,
     heading_text,
     probe_features,
     section_features,
@@ -102,6 +104,10 @@ class Categorizer:
         return Evidence(self.labels, self.vectors, self.heading_vectors, self.candidates)
 
     @cached_property
+    def _probes(self) -> Probes:
+        return fit_probes(self.evidence)
+
+    @cached_property
     def _lexical(self) -> tuple[LexicalIndex, LexicalIndex]:
         headings = [heading_text(p) for p in self.candidates]
         return LexicalIndex(self.texts), LexicalIndex(headings)
@@ -123,7 +129,7 @@ class Categorizer:
         if hidden is not None and hidden.any():
             probes = self._probes_without(vectors, hidden)
         else:
-            probes = probe_features(self.evidence, vectors)
+            probes = probe_features(self.evidence, vectors, self._probes)
         return np.concatenate([base, probes], axis=2)
 
     def _probes_without(self, vectors: np.ndarray, hidden: np.ndarray) -> np.ndarray:

@@ -146,22 +146,36 @@ def _vote_shares(masked: np.ndarray, labels: np.ndarray, sections: int) -> np.nd
     return np.divide(shares, total, out=np.zeros_like(shares), where=total > 0)
 
 
-def probe_features(evidence: Evidence, vectors: np.ndarray | None) -> np.ndarray:
+Probes = list[tuple[RidgeProbe, np.ndarray]]  # a probe and its (sections, groups) map
+
+
+def fit_probes(evidence: Evidence) -> Probes:
+    """The three ridge probes (section, parent, heading name) on the labelled entries."""
+    rows = np.flatnonzero(evidence.labels >= 0)
+    if len(rows) < 2:
+        return []
+    onehot = np.zeros((len(rows), evidence.n_sections))
+    onehot[np.arange(len(rows)), evidence.labels[rows]] = 1.0
+    probes = []
+    for key in (lambda p: p, _parent, _kind):
+        groups = _grouping(evidence.candidates, key)
+        probes.append((RidgeProbe(evidence.vectors[rows], onehot @ groups), groups))
+    return probes
+
+
+def probe_features(
+    evidence: Evidence, vectors: np.ndarray | None, probes: Probes | None = None
+) -> np.ndarray:
     """(queries, sections, len(PROBE_FEATURES)) from ridge probes on the labelled entries.
 
     ``vectors`` None means the labelled entries themselves, each left out of its own probe.
+    ``probes`` are reused when given (fitted once per list, not once per paper).
     """
+    probes = fit_probes(evidence) if probes is None else probes
     rows = np.flatnonzero(evidence.labels >= 0)
-    sections = evidence.n_sections
     queries = len(rows) if vectors is None else len(vectors)
-    out = np.zeros((queries, sections, len(PROBE_FEATURES)))
-    if len(rows) < 2:
-        return out
-    onehot = np.zeros((len(rows), sections))
-    onehot[np.arange(len(rows)), evidence.labels[rows]] = 1.0
-    for column, key in enumerate((lambda p: p, _parent, _kind)):
-        groups = _grouping(evidence.candidates, key)
-        probe = RidgeProbe(evidence.vectors[rows], onehot @ groups)
+    out = np.zeros((queries, evidence.n_sections, len(PROBE_FEATURES)))
+    for column, (probe, groups) in enumerate(probes):
         scores = probe.leave_one_out() if vectors is None else probe.predict(vectors)
         out[:, :, column] = scores @ groups.T
     return out
