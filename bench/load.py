@@ -143,23 +143,18 @@ class Run:
             self.samples.append((op, started - self.start, time.perf_counter() - started))
 
     async def reload(self, http: httpx.AsyncClient, label: str, titles: list[str]) -> None:
-        at = self.now()
-        answer = await http.post(
-            "/admin/reload", headers={"Authorization": f"Bearer {self.token}"}, timeout=600
-        )
-        probe = await http.get("/search", params={"q": titles[0], "k": 3})
-        found = probe.status_code == 200 and probe.json()["results"][0]["title"] == titles[0]
-        body = answer.json()
-        self.events.append(
-            {
-                "event": label,
-                "at": round(at, 1),
-                "status": answer.status_code,
-                "seconds": round(self.now() - at, 2),
-                "found_new_entry": found,
-                **body,
-            }
-        )
+        """POST /admin/reload (waiting as long as it takes), then look for a new entry."""
+        at, event = self.now(), {"event": label}
+        try:
+            answer = await http.post(
+                "/admin/reload", headers={"Authorization": f"Bearer {self.token}"}, timeout=3600
+            )
+            probe = await http.get("/search", params={"q": titles[0], "k": 3})
+            found = probe.status_code == 200 and probe.json()["results"][0]["title"] == titles[0]
+            event.update(status=answer.status_code, found_new_entry=found, **answer.json())
+        except httpx.HTTPError as err:
+            event.update(status=-1, error=repr(err))
+        self.events.append({**event, "at": round(at, 1), "seconds": round(self.now() - at, 2)})
 
     async def scenario(self, http: httpx.AsyncClient) -> None:
         """A rebuild by another process then a reload, and an edit the reload builds itself."""
@@ -322,6 +317,7 @@ def main() -> int:
     events = result["events"]
     ok = result["errors"] == 0 and len(events) == 3
     ok = ok and all(e.get("status", 200) == 200 and e.get("exit", 0) == 0 for e in events)
+    ok = ok and all(e.get("found_new_entry", True) for e in events)
     return 0 if ok else 1
 
 
