@@ -1,6 +1,6 @@
 """Build speed: `build` against raw encode, a one-entry edit against a full build, serve start.
 
-    .venv/bin/python bench/perf_build.py [--quick] [--repeats 3]
+    .venv/bin/python bench/perf_build.py [--quick] [--repeats 3] [--entries 120]
 
 What is measured, side by side and interleaved in every repeat (ratios of medians):
 
@@ -14,8 +14,8 @@ What is measured, side by side and interleaved in every repeat (ratios of median
 * the first start of ``secml-papers serve`` on a built index, until /health answers and
   until the first /search answers, against a fresh process that only loads the model.
 
-The list is the data set's (../shared/datasets/owasp-ml-papers) with its abstracts, so the
-texts have realistic lengths. Results: ``$SECML_BENCH_OUT/build.json``.
+The list is the data set's first ``--entries`` papers (../shared/datasets/owasp-ml-papers)
+with their abstracts, so the texts have realistic lengths. Results: ``$SECML_BENCH_OUT/build.json``.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from secml_papers.index.embedder import SentenceTransformerEmbedder
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
 
-BATCH_SIZES = (8, 16, 32, 64, 128, 256)
+BATCH_SIZES = (16, 32, 64, 128)
 DEFAULT_THREADS = torch.get_num_threads()
 
 
@@ -79,11 +79,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="12 entries, one repeat")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--entries", type=int, default=120, help="entries of the list")
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
     work = RESULTS / "build"
     shutil.rmtree(work, ignore_errors=True)
-    list_path, abstracts, _ = dataset_list(work, 10**9, 12 if args.quick else None)
+    list_path, abstracts, _ = dataset_list(work, 10**9, 12 if args.quick else args.entries)
     sizes = (16, 64) if args.quick else BATCH_SIZES
     configs = [(b, t) for b in sizes for t in sorted({1, DEFAULT_THREADS})]
     list2 = edited(list_path)

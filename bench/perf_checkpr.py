@@ -12,7 +12,9 @@ Measured in-process with the model loaded, interleaved in every repeat:
   the issue, the ratio is check-pr's overhead;
 * ``check_pr`` with a library serving another list (the bundled one), which embeds every
   BASE entry again: what ``secml-papers check-pr`` costs without ``--list BASE``;
-* the CLI, cold: ``secml-papers --list BASE check-pr BASE HEAD`` in a fresh process.
+* the CLI, cold: ``secml-papers --list BASE check-pr BASE HEAD`` in a fresh process;
+* the categorizer's hot spot alone: a 385 x 385 matrix inverse (one ridge probe) in fresh
+  processes with numpy's default BLAS threads and with one.
 
 Results: ``$SECML_BENCH_OUT/checkpr.json``.
 """
@@ -20,6 +22,7 @@ Results: ``$SECML_BENCH_OUT/checkpr.json``.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -50,6 +53,27 @@ def lists(entries: int, added: int) -> tuple[str, str, list[str]]:
     keep = {id(p) for p in base}
     base_md = markdown_list(head, 1, keep=lambda p: id(p) in keep)
     return base_md, markdown_list(head, 1), [str(p["title"]) for p in new]
+
+
+INVERSE = """
+import time, numpy as np
+x = np.random.default_rng(0).random((500, 385)); a = x.T @ x + np.eye(385)
+times = []
+for _ in range(15):
+    t = time.perf_counter(); np.linalg.inv(a); times.append(time.perf_counter() - t)
+print(sorted(times)[7] * 1000)
+"""
+
+
+def inverse_ms(threads: str | None) -> float:
+    """Median ms of one probe's inverse in a fresh process (``threads`` None: the default)."""
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.pop(var, None)
+        if threads:
+            env[var] = threads
+    run = subprocess.run([sys.executable, "-c", INVERSE], env=env, capture_output=True, text=True)
+    return float(run.stdout)
 
 
 def main() -> int:
@@ -101,6 +125,10 @@ def main() -> int:
         )
     assert report is not None and len(report.added) == added, "HEAD must add the papers"
     spots = hot_spots(lambda: check_pr(libraries["base"], base_md, head_md))
+    inverse = {"default": [], "1": []}
+    for _ in range(repeats):
+        inverse["default"].append(inverse_ms(None))
+        inverse["1"].append(inverse_ms("1"))
     results = {
         "base_entries": counts[0],
         "head_entries": counts[1],
@@ -113,7 +141,9 @@ def main() -> int:
         "checkpr_other_list_vs_embed": median(other) / median(embed20),
         "checkpr_cold_cli_s": median(cold),
         "hot_spots": spots,
+        "inverse_385_ms": {k: median(v) for k, v in inverse.items()},
     }
+    print(f"one probe's inverse: {results['inverse_385_ms']} ms by BLAS threads")
     for spot in spots:
         print(f"  {spot['own_share']:6.1%} of check-pr's own time in {spot['function']}")
     print(f"check-pr vs embedding the {added} added titles: {results['checkpr_vs_embed']:.2f}x")

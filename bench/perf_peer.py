@@ -52,7 +52,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
-    n = 16 if args.quick else 160
+    n = 16 if args.quick else 120
     try:
         from importlib.metadata import version
 

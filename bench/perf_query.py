@@ -190,7 +190,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
-    n1, n8, n32 = (8, 16, 32) if args.quick else (60, 160, 320)
+    n1, n8, n32 = (8, 16, 32) if args.quick else (40, 120, 240)
     work = RESULTS / "query"
     env, settings, pool = setup(work, args.quick)
 
