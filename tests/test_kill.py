@@ -29,8 +29,8 @@ from .conftest import FakeEmbedder
 ROOT = Path(__file__).resolve().parent.parent
 KILLS = 24  # kills that land inside a build (the test asks for at least 20)
 MAX_RUNS = 40  # a kill that comes after the worker finished does not count
-DIM = 4096  # wide vectors: 600 entries make 10 MB files, so writing takes a while
-ENTRIES = 600
+DIM = 6144  # wide vectors: 400 entries make 10 MB files, so writing takes a while
+ENTRIES = 400
 PHASE = {
     "ready": "start",
     "go": "load",
