@@ -14,9 +14,11 @@ bench: bench-scale
 	for s in $(SCRIPTS); do SECML_BENCH_OUT=$(OUT) $(PY) bench/$$s.py || exit 1; done
 	SECML_BENCH_OUT=$(OUT) $(PY) bench/perf_report.py
 
-# FAISS index types at 10k, 100k and 1M vectors (several GB)
+# FAISS index types at 10k, 100k and 1M vectors (several GB), and random vectors at 100k
 bench-scale:
 	SECML_BENCH_OUT=$(OUT) nice -n 10 $(PY) bench/scale.py
+	SECML_BENCH_OUT=$(OUT) nice -n 10 $(PY) bench/scale.py --data random --sizes 100000 \
+		--out $(OUT)/scale-random.json
 
 # rewrite docs/benchmarks.md from the results already in $(OUT)
 bench-report:
@@ -25,5 +27,7 @@ bench-report:
 # a smoke run on tiny sizes; its report goes to $(QUICK_OUT), never into docs/
 bench-quick:
 	SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/scale.py --quick
+	SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/scale.py --quick --data random \
+		--out $(QUICK_OUT)/scale-random.json
 	for s in $(SCRIPTS); do SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/$$s.py --quick || exit 1; done
 	SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/perf_report.py --docs $(QUICK_OUT)/docs

@@ -204,6 +204,8 @@ def main() -> int:
     parser.add_argument("--docs", type=Path, default=DOCS)
     args = parser.parse_args()
     b, q, p, s, c, m = (load(n) for n in ("build", "query", "peer", "scale", "checkpr", "memory"))
+    if s and load("scale-random"):
+        s = {**s, "random": load("scale-random")}
     args.docs.mkdir(parents=True, exist_ok=True)
     plots = {"query": (q, plot_query), "build": (b, plot_build), "scale": (s, plot_scale)}
     for name, (data, draw) in plots.items():

@@ -2,6 +2,7 @@
 
 Usage: python bench/scale.py [--sizes 10000,100000,1000000] [--queries 200] [--out FILE]
        python bench/scale.py --quick        (2,000 vectors, 50 queries: a smoke run)
+       python bench/scale.py --data random --sizes 100000 --out .../scale-random.json
 
 Writes its rows to ``$SECML_BENCH_OUT/scale.json`` (default /tmp/secml-bench-perf), which
 bench/perf_report.py turns into docs/benchmarks.md. Run the 1M size with ``nice``: it
@@ -13,6 +14,8 @@ synthetic vector is one of them plus Gaussian noise, renormalised, so that neigh
 clustered as in a real corpus (uniform random unit vectors in 384 dimensions have no near
 neighbours, which makes every approximate index look worse than it is). Queries are fresh
 noisy copies. Recall@10 is measured against exact search (IndexFlatIP) on the same vectors.
+``--data random`` takes uniform random unit vectors instead: the hard case for approximate
+indexes (no true near neighbours), a lower bound on their recall.
 Index-only: no model in the timed part. Threads: builds use every core; searches are single
 queries, one at a time, as the service makes them, with one FAISS thread by default (OpenMP
 threads that spin for one query only slow it down on a shared 2-core machine). Memory: the
@@ -66,6 +69,11 @@ def synthetic(base: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def uniform(n: int, rng: np.random.Generator, dim: int = 384) -> np.ndarray:
+    out = rng.standard_normal((n, dim), dtype=np.float32)
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
 def build(kind: str, vectors: np.ndarray) -> faiss.Index:
     dim, n = vectors.shape[1], len(vectors)
     if kind == "flat":
@@ -110,20 +118,24 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="2,000 vectors, 50 queries")
     parser.add_argument("--out", type=Path, default=RESULTS / "scale.json")
     parser.add_argument("--threads", type=int, default=1, help="FAISS threads for a search")
+    parser.add_argument("--data", choices=("real", "random"), default="real")
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.queries = "2000", 50
     build_threads = faiss.omp_get_max_threads()
     rng = np.random.default_rng(42)
-    base = base_vectors()
+    base = base_vectors() if args.data == "real" else None
     rows = []
     print(f"faiss {faiss.__version__}, {build_threads} threads to build, {args.threads} to search")
     print(
         f"{'n':>8} {'index':8} {'param':>9} {'build s':>8} {'p50 ms':>7} {'recall@10':>9} {'MB':>7}"
     )
     for n in (int(s) for s in args.sizes.split(",")):
-        vectors = synthetic(base, n, rng)
-        queries = synthetic(base, args.queries, rng)
+        vectors, queries = (
+            (synthetic(base, n, rng), synthetic(base, args.queries, rng))
+            if base is not None
+            else (uniform(n, rng), uniform(args.queries, rng))
+        )
         faiss.omp_set_num_threads(build_threads)
         before = rss_mb()
         t = time.perf_counter()
@@ -169,6 +181,7 @@ def main() -> int:
                 del index
     args.out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"faiss": faiss.__version__, "search_threads": args.threads, "queries": args.queries}
+    meta["data"] = args.data
     args.out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     print(f"wrote {args.out}")
     return 0
