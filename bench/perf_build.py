@@ -12,7 +12,9 @@ What is measured, side by side and interleaved in every repeat (ratios of median
 * a rebuild after one entry's title was edited (embeds one entry, rewrites the index)
   against the full build (target <= 0.05x);
 * the first start of ``secml-papers serve`` on a built index, until /health answers and
-  until the first /search answers, against a fresh process that only loads the model.
+  until the first /search answers, against a fresh process that only loads the model; and,
+  in-process, the two things ``serve`` does before answering besides loading the model:
+  loading the index and fitting the categorizer's calibration.
 
 The list is the data set's first ``--entries`` papers (../shared/datasets/owasp-ml-papers)
 with their abstracts, so the texts have realistic lengths. Results: ``$SECML_BENCH_OUT/build.json``.
@@ -24,6 +26,7 @@ import argparse
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -129,6 +132,10 @@ def main() -> int:
         first.append(server.first_search_s)
         server.stop()
         load.extend(model_load_process(1))
+    # what serve does besides loading the model, in this process (model already loaded)
+    warm = Library(replace(settings(list_path, abstracts, serve_dir), auto_build=False), embedder)
+    index_load = timed(warm.index)
+    calibration = timed(lambda: warm.categorizer.temperature)
     results = {
         "entries": n,
         "repeats": repeats,
@@ -145,6 +152,8 @@ def main() -> int:
         "serve_health_s": median(health),
         "serve_first_search_s": median(first),
         "model_load_process_s": median(load),
+        "serve_index_load_s": index_load,
+        "serve_calibration_s": calibration,
         "serve_health_vs_load": median(health) / median(load),
         "serve_first_search_vs_load": median(first) / median(load),
     }
@@ -156,6 +165,7 @@ def main() -> int:
     print(verdict("edit rebuild vs full build", results["edit_vs_full"], "<= 0.05"))
     print(f"serve: /health {median(health):.2f} s, first /search {median(first):.2f} s")
     print(f"model load alone (fresh process): {median(load):.2f} s")
+    print(f"in-process: index load {index_load:.2f} s, categorizer calibration {calibration:.2f} s")
     save("build", results)
     return 0
 
