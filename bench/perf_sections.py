@@ -167,6 +167,13 @@ def scale_section(s) -> list[str]:
         "",
     ]
     lines += _scale_rows(s["rows"])
+    skipped = s["meta"].get("max_hnsw", 10**9)
+    if any(r["n"] > skipped for r in s["rows"]):
+        lines += [
+            "",
+            f"HNSW was not built above {skipped:,} vectors in this run (`--max-hnsw`): at 1M its",
+            "build had not finished after 35 minutes under `nice` on this busy machine.",
+        ]
     if "random" in s:
         lines += [
             "",
