@@ -57,20 +57,27 @@ def embed_cached(embedder, texts: list[str], cache: Path) -> np.ndarray:
     return vectors
 
 
-def split_methods(cat: Categorizer, queries, q_vectors, q_texts, temporal: bool) -> dict:
-    """Every method's confidences for the split's queries, and the truth."""
+def split_methods(cat: Categorizer, full_cat: Categorizer, queries, q_vectors, q_texts) -> dict:
+    """Every method's confidences for the split's queries (None: leave-one-out), and the truth.
+
+    ``cat`` reads titles with BM25 (as shipped), ``full_cat`` titles and abstracts;
+    ``q_texts`` are the queries' (titles, full texts).
+    """
+    temporal = queries is not None
     index = {path: j for j, path in enumerate(cat.candidates)}
     rows = cat.labelled
     train = cat.loo_features
     train_truth = cat.labels[rows]
     if temporal:
         truth = np.array([index[p.section] for p in queries])
-        test = cat.features(q_vectors, q_texts)
+        test = cat.features(q_vectors, q_texts[0])
+        full_test = full_cat.features(q_vectors, q_texts[1])
+        q_full = q_texts[1]
         sims = q_vectors @ cat.vectors.T
         hidden_rows = [None] * len(queries)
     else:
-        truth, test = train_truth, train
-        q_texts = [cat.texts[i] for i in rows]
+        truth, test, full_test = train_truth, train, None
+        q_full = [full_cat.texts[i] for i in rows]
         sims = cat.vectors[rows] @ cat.vectors.T
         sims[np.arange(len(rows)), rows] = -np.inf
         hidden_rows = list(rows)
@@ -86,8 +93,8 @@ def split_methods(cat: Categorizer, queries, q_vectors, q_texts, temporal: bool)
         shipped_v01(train), train_truth, shipped_v01(test)
     )
     headings = [heading_text(p) for p in cat.candidates]
-    texts = list(cat.texts)
-    bm_test = section_bm25(texts, cat.labels, headings, q_texts, hidden_rows)
+    texts = list(full_cat.texts)
+    bm_test = section_bm25(texts, cat.labels, headings, q_full, hidden_rows)
     bm_train = (
         bm_test
         if not temporal
@@ -96,6 +103,8 @@ def split_methods(cat: Categorizer, queries, q_vectors, q_texts, temporal: bool)
     norm = lambda m: m / np.maximum(m.max(axis=1, keepdims=True), 1e-9)  # noqa: E731
     found["BM25 over section text"] = scaled(norm(bm_train), train_truth, norm(bm_test))
     found |= combiner_methods(cat, test if temporal else None)
+    other = "shipped, but BM25 over titles and abstracts"
+    found[other] = full_cat.held_out if not temporal else full_cat.model.probabilities(full_test)
     return {"truth": truth, "methods": found}
 
 
@@ -124,15 +133,19 @@ def run(model: str, out: Path, year: int, results: dict) -> None:
             ),
         }
         for split, (ev_papers, ev_vectors, ev_texts, queries) in splits.items():
-            cat = Categorizer(ev_papers, ev_vectors, full.sections, embedder, texts=ev_texts)
+            cat = Categorizer(ev_papers, ev_vectors, full.sections, embedder)
+            full_cat = Categorizer(ev_papers, ev_vectors, full.sections, embedder, texts=ev_texts)
             temporal = queries is not None
-            q = [papers[i] for i in queries] if temporal else None
             data = split_methods(
                 cat,
-                q,
+                full_cat,
+                [papers[i] for i in queries] if temporal else None,
                 vectors[queries] if temporal else None,
-                [texts[i] for i in queries] if temporal else None,
-                temporal,
+                (
+                    ([papers[i].title for i in queries], [texts[i] for i in queries])
+                    if temporal
+                    else None
+                ),
             )
             key = f"{model} | {split} | {'abstracts' if with_abstracts else 'titles'}"
             results[key] = summarise(cat, data)

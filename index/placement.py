@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from secml_papers.corpus.records import Paper, Section
-from secml_papers.index.build import paper_text
 from secml_papers.index.categorize import Categorizer, Suggestion
 from secml_papers.index.embedder import Embedder
 from secml_papers.index.evaluate import agrees
@@ -41,8 +40,7 @@ def place_added(
 ) -> list[Placement]:
     if not added:
         return []
-    texts = [paper_text(p) for p in base_papers]
-    categorizer = Categorizer(base_papers, base_vectors, head_sections, embedder, texts=texts)
+    categorizer = Categorizer(base_papers, base_vectors, head_sections, embedder)
     vectors = embedder.embed([p.title for p in added])
     out = []
     for i, (paper, vector) in enumerate(zip(added, vectors, strict=True)):
