@@ -31,6 +31,7 @@ from secml_papers.index.features import (
     fit_probes,
     heading_text,
     probe_features,
+    probe_features_without,
     section_features,
 )
 from secml_papers.index.lexical import LexicalIndex
@@ -136,18 +137,36 @@ class Categorizer:
         return np.concatenate([base, probes], axis=2)
 
     def _probes_without(self, vectors: np.ndarray, hidden: np.ndarray) -> np.ndarray:
-        """Probe features with each query's hidden entries left out of the probe's fit."""
+        """Probe features with each query's hidden entries left out of the probe's fit.
+
+        Queries that are entries of the list (leave-one-out, emptied sections) use exact
+        closed forms; other papers with hidden entries (rare) get a probe refitted per set.
+        """
+        rows = np.flatnonzero(self.labels >= 0)
         if self._is_leave_one_out(vectors, hidden):
-            return probe_features(self.evidence, None)
+            return probe_features(self.evidence, None, self._probes)
         out = np.zeros((len(vectors), len(self.candidates), len(PROBE_FEATURES)))
         masks: dict[bytes, list[int]] = {}
         for q, mask in enumerate(hidden):
             masks.setdefault(np.packbits(mask).tobytes(), []).append(q)
-        for queries in masks.values():  # one fit per distinct set of hidden entries
-            labels = np.where(hidden[queries[0]], -1, self.labels)
+        position = {int(r): k for k, r in enumerate(rows)}
+        for queries in masks.values():  # one computation per distinct set of hidden entries
+            mask = hidden[queries[0]]
+            own = [self._entry_of(vectors[q]) for q in queries]
+            if all(i is not None and mask[i] for i in own):
+                gone = np.flatnonzero(mask[rows])
+                mine = np.array([position[int(i)] for i in own])
+                out[queries] = probe_features_without(self.evidence, self._probes, mine, gone)
+                continue
+            labels = np.where(mask, -1, self.labels)
             evidence = Evidence(labels, self.vectors, self.heading_vectors, self.candidates)
             out[queries] = probe_features(evidence, vectors[queries])
         return out
+
+    def _entry_of(self, vector: np.ndarray) -> int | None:
+        """The labelled entry whose vector this is, if any (queries from the list itself)."""
+        found = np.flatnonzero((self.labels >= 0) & np.all(self.vectors == vector, axis=1))
+        return int(found[0]) if len(found) == 1 else None
 
     def _is_leave_one_out(self, vectors: np.ndarray, hidden: np.ndarray) -> bool:
         rows = np.flatnonzero(self.labels >= 0)

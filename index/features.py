@@ -181,6 +181,20 @@ def probe_features(
     return out
 
 
+def probe_features_without(
+    evidence: Evidence, probes: Probes, queries: np.ndarray, hidden: np.ndarray
+) -> np.ndarray:
+    """Probe features of labelled entries ``queries`` with the entries ``hidden`` (a set that
+    includes the queries) left out of the probes' fit; both are positions among the labelled
+    entries. Exact, and far cheaper than refitting (``RidgeProbe.block_out``)."""
+    out = np.zeros((len(queries), evidence.n_sections, len(PROBE_FEATURES)))
+    where = {int(h): k for k, h in enumerate(hidden)}
+    picked = [where[int(q)] for q in queries]
+    for column, (probe, groups) in enumerate(probes):
+        out[:, :, column] = probe.block_out(hidden)[picked] @ groups.T
+    return out
+
+
 def _parent(path: tuple[str, ...]) -> tuple[str, ...]:
     return path[:-1] or path
 

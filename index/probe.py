@@ -35,6 +35,18 @@ class RidgeProbe:
         """(queries, groups) scores for papers that are not entries."""
         return _with_bias(vectors) @ self.weights + self.mean
 
+    def block_out(self, block: np.ndarray) -> np.ndarray:
+        """(len(block), groups): scores of entries ``block`` from the probe fitted without them.
+
+        Exact for ridge: the held-out residuals are (I - H_BB)^-1 times the fitted ones, so a
+        whole section is left out by a solve the size of the section, not a refit.
+        """
+        xb = self.x[block]
+        hat = xb @ self.inverse @ xb.T
+        residual = self.y[block] - xb @ self.weights
+        held_out = np.linalg.solve(np.eye(len(block)) - hat, residual)
+        return self.y[block] - held_out + self.mean
+
     def leave_one_out(self) -> np.ndarray:
         """(entries, groups): each entry's scores from the probe fitted without it (exact)."""
         fitted = self.x @ self.weights

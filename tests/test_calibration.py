@@ -72,3 +72,18 @@ def test_an_empty_section_wins_on_its_heading(fake_library: Library) -> None:
     top = result.suggestions[0]
     assert top.section[-1] == "Membership Inference Attacks" and top.evidence == ()
     assert top.confidence > result.suggestions[1].confidence
+
+
+def test_ridge_probe_leaves_blocks_out_exactly() -> None:
+    from secml_papers.index.probe import RidgeProbe
+
+    rng = np.random.default_rng(6)
+    vectors = rng.normal(size=(60, 8))
+    member = np.eye(3)[rng.integers(0, 3, 60)]
+    block = np.arange(12)
+    probe = RidgeProbe(vectors, member, ridge=1e-6)
+    refit = RidgeProbe(vectors[12:], member[12:], ridge=1e-6)
+    assert np.allclose(probe.block_out(block), refit.predict(vectors[block]), atol=1e-5)
+    single = RidgeProbe(vectors[1:], member[1:], ridge=1e-6).predict(vectors[:1])
+    assert np.allclose(probe.leave_one_out()[:1], single, atol=1e-5)
+    assert not np.allclose(probe.predict(vectors[block]), refit.predict(vectors[block]))
