@@ -4,7 +4,7 @@
 
 The list is built with bench/datasets.py's ``markdown_list`` from the data set: its 347
 distinct papers, and to reach 500 entries, more entries titled with a paper's one-line
-``tldr`` (a distinct text in the same section). HEAD adds 20 of the papers to BASE's 480.
+``tldr`` or the first sentence of its abstract (distinct texts in the same section). HEAD adds 20 of the papers to BASE's 480.
 Measured in-process with the model loaded, interleaved in every repeat:
 
 * ``check_pr`` with a library serving BASE (its index built; BASE's vectors reused), against
@@ -43,10 +43,11 @@ def lists(entries: int, added: int) -> tuple[str, str, list[str]]:
     step = len(papers) // added
     new = [p for i, p in enumerate(papers) if i % step == 0][:added]
     kept = [p for p in papers if p not in new]
-    extra = [
-        {**p, "title": str(p["tldr"]).split(". ")[0], "pdf_url": f"{p.get('pdf_url') or ''}#tldr"}
-        for p in kept
-        if p.get("tldr")
+    extra = [  # their own URL: an entry's id comes from its link (arXiv id, DOI, URL)
+        {**p, "title": text.split(". ")[0].strip(), "pdf_url": f"https://example.org/{key}/{i}"}
+        for key in ("tldr", "abstract")
+        for i, p in enumerate(kept)
+        if (text := str(p.get(key) or "")) and len(text.split(". ")[0].split()) >= 4
     ]
     base = (kept + extra)[: entries - added]
     head = base + new

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from datasets import load_papers, markdown_list
@@ -33,6 +34,20 @@ CLI = str(Path(sys.executable).with_name("secml-papers"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class RandomEmbedder:
+    """Random unit vectors under the real model's name: memory and timing, not meaning."""
+
+    name = "all-MiniLM-L6-v2"  # the default model: a stored index looks like a real one
+    dim = 384
+
+    def __init__(self) -> None:
+        self.rng = np.random.default_rng(0)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        v = self.rng.standard_normal((len(texts), self.dim)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
 def median(xs: Sequence[float]) -> float:

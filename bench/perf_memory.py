@@ -23,34 +23,28 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import numpy as np
 from datasets import markdown_list
-from perf_common import RESULTS, Server, cli_env, distinct_papers, median, rss_mb, save, timed
+from perf_common import (
+    RESULTS,
+    RandomEmbedder,
+    Server,
+    cli_env,
+    distinct_papers,
+    median,
+    rss_mb,
+    save,
+    timed,
+)
 
-from secml_papers.index.embedder import DEFAULT_MODEL
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
 
 QUERIES = [str(p["title"]) for p in distinct_papers()[:20]]
-
-
-class RandomEmbedder:
-    """Random unit vectors under the real model's name: memory and timing, not meaning."""
-
-    name = DEFAULT_MODEL
-    dim = 384
-
-    def __init__(self) -> None:
-        self.rng = np.random.default_rng(0)
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        v = self.rng.standard_normal((len(texts), self.dim)).astype(np.float32)
-        return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
 def big_list(entries: int) -> str:

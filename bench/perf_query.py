@@ -16,8 +16,9 @@ to a server, so no cache can help. In every repeat, side by side:
 * the same with a second server started with ``OMP_NUM_THREADS=1`` (diagnostic).
 
 Where a request's time goes (in-process, same queries): encode, FAISS, the rest of
-``PaperIndex.search`` (filters, BM25, fusion), the response as JSON, and the whole app through
-ASGI without a socket; the gap to HTTP is uvicorn, the socket and the client.
+``PaperIndex.search`` (filters, BM25, fusion), and the framework (the app through ASGI with a
+stub embedder, minus the stub's search); the rest of the HTTP p50 is uvicorn, the socket and
+the client.
 The CLI's cold ``search`` (a fresh process, index built) is timed against a fresh process
 that only loads the model. Results: ``$SECML_BENCH_OUT/query.json``.
 """
@@ -41,6 +42,7 @@ import torch
 from perf_common import (
     CLI,
     RESULTS,
+    RandomEmbedder,
     Server,
     cli_env,
     dataset_list,
@@ -139,21 +141,27 @@ def inprocess(model, faiss_index, queries: list[str]) -> dict[str, dict]:
     return {k: {"p50_ms": pct(t, 50) * 1000, "p95_ms": pct(t, 95) * 1000} for k, t in out.items()}
 
 
-def profile(library: Library, queries: list[str]) -> dict[str, float]:
-    """Median milliseconds of each part of a /search request, in this process; the parts run
-    in a worker thread, as FastAPI runs the (sync) endpoint."""
-    index = library.index()
-    parts: dict[str, list[float]] = {k: [] for k in ("encode", "faiss", "dense", "hybrid")}
-    parts |= {"json": [], "asgi": []}
-    transport = httpx.ASGITransport(app=create_app(library))
+async def _asgi(app, queries: list[str], out: list[float]) -> None:
+    """Sequential /search requests to ``app`` in this process, without a socket."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+        await client.get("/search", params={"q": "warm up"})
+        for q in queries:
+            t = time.perf_counter()
+            (await client.get("/search", params={"q": q})).raise_for_status()
+            out.append(time.perf_counter() - t)
 
-    async def asgi(queries: list[str]) -> None:
-        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
-            await client.get("/search", params={"q": "warm up"})
-            for q in queries:
-                t = time.perf_counter()
-                (await client.get("/search", params={"q": q})).raise_for_status()
-                parts["asgi"].append(time.perf_counter() - t)
+
+def profile(library: Library, settings: Settings, queries: list[str]) -> dict[str, float]:
+    """Median milliseconds of each part of a /search request, in this process.
+
+    The search parts run in a worker thread, as FastAPI runs the (sync) endpoint. The
+    framework's share is the app through ASGI with a stub embedder (random vectors, no model)
+    minus that stub's search; the app with the real model is timed too, as context.
+    """
+    index = library.index()
+    names = ("encode", "faiss", "dense", "hybrid", "json", "stub_search", "asgi_stub", "asgi")
+    parts: dict[str, list[float]] = {k: [] for k in names}
 
     def direct(q: str) -> None:
         vector = library.embedder.embed([q])
@@ -169,7 +177,11 @@ def profile(library: Library, queries: list[str]) -> dict[str, float]:
         pool.submit(direct, "warm up").result()
         for q in queries:
             pool.submit(direct, q).result()
-    asyncio.run(asgi(queries))
+    stub = Library(settings, RandomEmbedder())
+    stub_index = stub.index()
+    parts["stub_search"] = [timed(lambda q=q: stub_index.search(q, 10)) for q in queries]
+    asyncio.run(_asgi(create_app(stub), queries, parts["asgi_stub"]))
+    asyncio.run(_asgi(create_app(library), queries, parts["asgi"]))
     return {k: median(v) * 1000 for k, v in parts.items()}
 
 
@@ -229,7 +241,7 @@ def main() -> int:
         for s in servers.values():
             s.stop()
     table = {name: {k: median([m[k] for m in ms]) for k in ms[0]} for name, ms in runs.items()}
-    parts = profile(library, take(pool, n1))
+    parts = profile(library, settings, take(pool, n1))
 
     cold, load = [], []
     for _ in range(repeats if args.quick else max(repeats, 5)):
