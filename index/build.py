@@ -12,7 +12,13 @@ import numpy as np
 from secml_papers.corpus.errors import IndexProblem
 from secml_papers.corpus.records import Paper
 from secml_papers.index.embedder import Embedder
-from secml_papers.index.store import IndexStore, Manifest, StoredIndex, new_faiss_index
+from secml_papers.index.store import (
+    IndexStore,
+    Manifest,
+    StoredIndex,
+    index_description,
+    new_faiss_index,
+)
 
 Progress = Callable[[int, int], None]
 BATCH = 64
@@ -86,14 +92,15 @@ def build_index(
             if reusable[h].shape[0] != dim:
                 raise IndexProblem("the previous index has another dimension; rebuild it")
             vectors[i] = reusable[h]
+    index = new_faiss_index(vectors)
     manifest = Manifest(
         model=embedder.name,
         dim=dim,
         list_hash=list_hash(papers),
         ids=tuple(p.id for p in papers),
         text_hashes=tuple(hashes),
+        index_type=index_description(index),
     )
-    index = new_faiss_index(vectors)
     store.save(manifest, vectors, index)
     report = BuildReport(
         entries=len(papers),

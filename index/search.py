@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-import faiss
 import numpy as np
 from rapidfuzz import fuzz, process
 
@@ -25,7 +24,7 @@ from secml_papers.corpus.records import Paper, Section
 from secml_papers.index.build import paper_text
 from secml_papers.index.embedder import Embedder
 from secml_papers.index.lexical import LexicalIndex
-from secml_papers.index.store import StoredIndex
+from secml_papers.index.store import StoredIndex, search_rows
 
 MAX_QUERY_CHARS = 1000
 MAX_K = 100
@@ -165,6 +164,7 @@ class PaperIndex:
         self.rows = np.array([rows[p.id] for p in self.papers], dtype=np.int64)
         self.paper_at_row = {int(r): p for r, p in zip(self.rows, self.papers, strict=True)}
         self.vectors = stored.vectors[self.rows]
+        self.stored_vectors = stored.vectors  # by index row, as FAISS numbers them
         self.faiss_index = stored.faiss_index
         self.embedder = embedder
         self._by_id = {p.id: p for p in self.papers}
@@ -220,14 +220,10 @@ class PaperIndex:
         ]
         if not allowed:
             return []
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.array(allowed, "int64")))
-        query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
-        scores, rows = self.faiss_index.search(query, min(k, len(allowed)), params=params)
-        return [
-            Hit(self.paper_at_row[int(r)], float(s))
-            for s, r in zip(scores[0], rows[0], strict=True)
-            if r >= 0
-        ]
+        scores, rows = search_rows(
+            self.faiss_index, self.stored_vectors, vector, k, np.array(allowed, "int64")
+        )
+        return [Hit(self.paper_at_row[int(r)], float(s)) for s, r in zip(scores, rows, strict=True)]
 
     def _filter(self, f: Filters):
         """A predicate over papers; filter mistakes are raised once, here."""

@@ -21,6 +21,7 @@ from secml_papers.corpus.errors import IndexProblem
 from secml_papers.corpus.parse import parse_list
 from secml_papers.corpus.records import PaperList
 from secml_papers.corpus.storage import ListSource, read_abstracts, read_list
+from secml_papers.index.batching import BatchingEmbedder
 from secml_papers.index.build import BuildReport, Progress, build_index, is_fresh
 from secml_papers.index.categorize import Categorizer
 from secml_papers.index.embedder import Embedder, SentenceTransformerEmbedder
@@ -96,7 +97,10 @@ class Library:
 
     @cached_property
     def embedder(self) -> Embedder:
-        return self._embedder or SentenceTransformerEmbedder(self.settings.model)
+        """The model; concurrent single queries share one model call (index/batching.py)."""
+        if self._embedder is not None:
+            return self._embedder
+        return BatchingEmbedder(SentenceTransformerEmbedder(self.settings.model))
 
     @cached_property
     def store(self) -> IndexStore:

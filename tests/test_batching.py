@@ -1,0 +1,65 @@
+"""Concurrent single queries share model calls; repeats come from the cache; errors reach callers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from secml_papers.index.batching import BatchingEmbedder
+
+from .conftest import FakeEmbedder
+
+
+class SlowEmbedder(FakeEmbedder):
+    """A model call that takes a while, as the real one does, and records its batches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[str]] = []
+        self.fail_on: str | None = None
+
+    def embed(self, texts):
+        self.batches.append(list(texts))
+        time.sleep(0.05)
+        if self.fail_on in texts:
+            raise RuntimeError("the model failed")
+        return super().embed(texts)
+
+
+def test_concurrent_queries_are_encoded_together_and_correctly() -> None:
+    inner = SlowEmbedder()
+    batching = BatchingEmbedder(inner)
+    queries = [f"backdoor query number {i}" for i in range(40)]
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        vectors = list(pool.map(lambda q: batching.embed([q])[0], queries))
+    expected = FakeEmbedder().embed(queries)
+    assert np.allclose(np.array(vectors), expected)  # each caller got its own text's vector
+    assert sum(len(b) for b in inner.batches) == len(queries)
+    assert len(inner.batches) < len(queries) / 2  # calls were shared, not one per query
+
+
+def test_repeated_queries_come_from_the_cache_and_builds_go_straight_through() -> None:
+    inner = SlowEmbedder()
+    batching = BatchingEmbedder(inner, cache_size=2)
+    first = batching.embed(["membership inference"])
+    again = batching.embed(["membership inference"])
+    assert np.array_equal(first, again) and len(inner.batches) == 1
+    batching.embed(["a"]), batching.embed(["b"])  # the first query is evicted
+    batching.embed(["membership inference"])
+    assert len(inner.batches) == 4
+    rows = batching.embed(["x", "y", "z"])
+    assert rows.shape == (3, inner.dim) and inner.batches[-1] == ["x", "y", "z"]
+
+
+def test_a_failed_model_call_reaches_its_callers_and_the_worker_lives_on() -> None:
+    inner = SlowEmbedder()
+    inner.fail_on = "bad"
+    batching = BatchingEmbedder(inner)
+    with pytest.raises(RuntimeError, match="the model failed"):
+        batching.embed(["bad"])
+    assert batching.embed(["good"]).shape == (1, inner.dim)
+    assert threading.active_count() >= 1

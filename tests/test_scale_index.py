@@ -1,0 +1,83 @@
+"""Large indexes switch from exact search to IVF, keep their probe count, and filter exactly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from secml_papers.index import store
+from secml_papers.index.store import (
+    IndexStore,
+    Manifest,
+    index_description,
+    new_faiss_index,
+    search_rows,
+)
+
+
+def clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(40, dim))
+    x = centres[rng.integers(0, 40, n)] + 0.3 * rng.normal(size=(n, dim))
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.fixture
+def small_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store, "EXACT_UP_TO", 500)
+
+
+def exact_top(vectors: np.ndarray, query: np.ndarray, k: int, rows: np.ndarray) -> list[int]:
+    scores = vectors[rows] @ query
+    return [int(rows[i]) for i in np.argsort(-scores, kind="stable")[:k]]
+
+
+def test_small_lists_stay_exact(small_threshold: None) -> None:
+    index = new_faiss_index(clustered(400))
+    assert isinstance(index, faiss.IndexFlatIP) and index_description(index) == "IndexFlatIP"
+
+
+def test_a_large_index_is_ivf_with_the_recall_it_was_tuned_for(small_threshold: None) -> None:
+    data = clustered(4100)
+    vectors, queries = data[:4000], data[4000:]  # queries from the same topics, not indexed
+    index = new_faiss_index(vectors)
+    assert isinstance(index, faiss.IndexIVFFlat)
+    assert index_description(index) == f"IVF{index.nlist},Flat nprobe={index.nprobe}"
+    every = np.arange(len(vectors), dtype=np.int64)
+    found = 0
+    for q in queries:
+        _, rows = search_rows(index, vectors, q, 10, every)
+        found += len(set(rows.tolist()) & set(exact_top(vectors, q, 10, every)))
+    assert found / 1000 >= 0.9
+
+
+def test_filtered_searches_on_ivf_are_exact_over_the_allowed_rows(small_threshold: None) -> None:
+    vectors = clustered(4000)
+    index = new_faiss_index(vectors)
+    allowed = np.arange(0, 4000, 37, dtype=np.int64)  # a narrow filter: 109 rows
+    for q in clustered(20, seed=2):
+        scores, rows = search_rows(index, vectors, q, 10, allowed)
+        assert rows.tolist() == exact_top(vectors, q, 10, allowed)
+        assert np.allclose(scores, vectors[rows] @ q, atol=1e-5)
+
+
+def test_the_probe_count_survives_a_save_and_load(small_threshold: None, tmp_path: Path) -> None:
+    vectors = clustered(3000)
+    index = new_faiss_index(vectors)
+    index.nprobe = 23
+    ids = tuple(f"p{i}" for i in range(len(vectors)))
+    manifest = Manifest(
+        model="m",
+        dim=vectors.shape[1],
+        list_hash="h",
+        ids=ids,
+        text_hashes=ids,
+        index_type=index_description(index),
+    )
+    IndexStore(tmp_path).save(manifest, vectors, index)
+    loaded = IndexStore(tmp_path).load()
+    assert loaded is not None and faiss.extract_index_ivf(loaded.faiss_index).nprobe == 23
+    assert loaded.manifest.index_type.endswith("nprobe=23")
