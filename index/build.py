@@ -1,4 +1,8 @@
-"""Incremental builds: embed only the entries whose text changed, reuse the rest."""
+"""Incremental builds: embed only the entries whose text changed, reuse the rest.
+
+Store-agnostic: vectors are reused by text hash from the previous snapshot, then the store is
+sent the rows it does not hold already (Milvus: only what changed; FAISS: a new generation).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,15 @@ import numpy as np
 from secml_papers.corpus.errors import IndexProblem
 from secml_papers.corpus.records import Paper
 from secml_papers.index.embedder import Embedder
-from secml_papers.index.store import (
-    IndexStore,
-    Manifest,
-    StoredIndex,
-    index_description,
-    new_faiss_index,
+from secml_papers.index.store import IndexStore, Manifest, StoredIndex
+from secml_papers.index.vectorstore import (
+    Entry,
+    Snapshot,
+    VectorStore,
+    as_snapshot,
+    as_store,
+    pairs_hash,
+    row_hash,
 )
 
 Progress = Callable[[int, int], None]
@@ -55,26 +62,36 @@ def text_hash(text: str) -> str:
 
 def list_hash(papers: Sequence[Paper]) -> str:
     """A fingerprint of what the index holds: every entry's id and embedded text."""
-    digest = hashlib.sha1()
-    for p in sorted(papers, key=lambda p: p.id):
-        digest.update(f"{p.id}\0{text_hash(paper_text(p))}\n".encode())
-    return digest.hexdigest()[:16]
+    return pairs_hash([(p.id, text_hash(paper_text(p))) for p in papers])
 
 
-def is_fresh(stored: StoredIndex, papers: Sequence[Paper], model: str) -> bool:
-    """True when the stored index holds exactly these entries' texts, embedded by ``model``."""
-    return stored.manifest.model == model and stored.manifest.list_hash == list_hash(papers)
+def rows_hash(papers: Sequence[Paper]) -> str:
+    """A fingerprint of what a store with filter fields holds: texts, sections, years, venues."""
+    return pairs_hash(
+        [(p.id, row_hash(text_hash(paper_text(p)), p.section, p.year, p.venue)) for p in papers]
+    )
+
+
+def is_fresh(stored: StoredIndex | Snapshot, papers: Sequence[Paper], model: str) -> bool:
+    """True when the stored index holds exactly these entries' texts, embedded by ``model``
+    (and, in a store that filters by its own fields, these sections, years and venues)."""
+    snapshot = as_snapshot(stored)
+    if snapshot.manifest.model != model or snapshot.manifest.list_hash != list_hash(papers):
+        return False
+    return snapshot.rows_hash is None or snapshot.rows_hash == rows_hash(papers)
 
 
 def build_index(
     papers: Sequence[Paper],
     embedder: Embedder,
-    store: IndexStore,
-    previous: StoredIndex | None = None,
+    store: IndexStore | VectorStore,
+    previous: StoredIndex | Snapshot | None = None,
     progress: Progress | None = None,
-) -> tuple[StoredIndex, BuildReport]:
-    """Embed what changed since ``previous``, write a new generation, and return it."""
+) -> tuple[Snapshot, BuildReport]:
+    """Embed what changed since ``previous``, send the store what it lacks, and return it."""
     started = time.perf_counter()
+    store = as_store(store)
+    previous = None if previous is None else as_snapshot(previous)
     hashes = [text_hash(paper_text(p)) for p in papers]
     reusable: dict[str, np.ndarray] = {}
     if previous is not None and previous.manifest.model == embedder.name:
@@ -92,23 +109,28 @@ def build_index(
             if reusable[h].shape[0] != dim:
                 raise IndexProblem("the previous index has another dimension; rebuild it")
             vectors[i] = reusable[h]
-    index = new_faiss_index(vectors)
     manifest = Manifest(
         model=embedder.name,
         dim=dim,
         list_hash=list_hash(papers),
         ids=tuple(p.id for p in papers),
         text_hashes=tuple(hashes),
-        index_type=index_description(index),
     )
-    store.save(manifest, vectors, index)
+    entries = [
+        Entry(p.id, vectors[i], hashes[i], p.section, p.year, p.venue) for i, p in enumerate(papers)
+    ]
+    store.begin(embedder.name, dim)
+    held = store.existing()
+    store.upsert([e for e in entries if held.get(e.id) != e.row_hash])
+    store.delete(set(held) - set(manifest.ids))
+    snapshot = store.persist(manifest, entries)
     report = BuildReport(
         entries=len(papers),
         embedded=len(todo),
         reused=len(papers) - len(todo),
         seconds=time.perf_counter() - started,
     )
-    return StoredIndex(manifest, vectors, index), report
+    return snapshot, report
 
 
 def _embed_in_batches(

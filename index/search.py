@@ -10,7 +10,7 @@ a filtered search returns the k best matching entries, not the filtered remains 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -25,6 +25,7 @@ from secml_papers.index.build import paper_text
 from secml_papers.index.embedder import Embedder
 from secml_papers.index.lexical import LexicalIndex
 from secml_papers.index.store import StoredIndex, search_rows
+from secml_papers.index.vectorstore import Snapshot, Where, as_snapshot
 
 MAX_QUERY_CHARS = 1000
 MAX_K = 100
@@ -155,9 +156,10 @@ class PaperIndex:
         self,
         papers: Sequence[Paper],
         sections: Sequence[Section],
-        stored: StoredIndex,
+        stored: StoredIndex | Snapshot,
         embedder: Embedder,
     ) -> None:
+        snapshot = as_snapshot(stored)
         rows = {pid: row for row, pid in enumerate(stored.manifest.ids)}
         self.papers = tuple(papers)
         self.sections = tuple(sections)
@@ -165,7 +167,9 @@ class PaperIndex:
         self.paper_at_row = {int(r): p for r, p in zip(self.rows, self.papers, strict=True)}
         self.vectors = stored.vectors[self.rows]
         self.stored_vectors = stored.vectors  # by index row, as FAISS numbers them
-        self.faiss_index = stored.faiss_index
+        # FAISS is searched here (filters as row selectors); another store gets a Where
+        self.faiss_index = getattr(snapshot, "faiss_index", None)
+        self.searcher = None if self.faiss_index is not None else snapshot.bind(self.papers)
         self.embedder = embedder
         self._by_id = {p.id: p for p in self.papers}
 
@@ -212,6 +216,8 @@ class PaperIndex:
         filters: Filters,
         exclude: set[str] | frozenset[str] = frozenset(),
     ) -> list[Hit]:
+        if self.searcher is not None:
+            return self._nearest_in_store(vector, k, filters, exclude)
         passes = self._filter(filters)
         allowed = [
             int(r)
@@ -224,6 +230,24 @@ class PaperIndex:
             self.faiss_index, self.stored_vectors, vector, k, np.array(allowed, "int64")
         )
         return [Hit(self.paper_at_row[int(r)], float(s)) for s, r in zip(scores, rows, strict=True)]
+
+    def _nearest_in_store(
+        self, vector: np.ndarray, k: int, filters: Filters, exclude: Collection[str]
+    ) -> list[Hit]:
+        """The store filters (Milvus: a scalar expression); mistakes are raised here first."""
+        assert self.searcher is not None
+        self._filter(filters)
+        where = Where(
+            section=tuple(parse_section_filter(filters.section, self.sections))
+            if filters.section
+            else None,
+            year_min=filters.year_min,
+            year_max=filters.year_max,
+            venue=(filters.venue or "").casefold().strip(),
+            exclude=frozenset(exclude),
+        )
+        found = self.searcher.search(vector, k, where)
+        return [Hit(self._by_id[pid], score) for pid, score in found]
 
     def _filter(self, f: Filters):
         """A predicate over papers; filter mistakes are raised once, here."""

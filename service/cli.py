@@ -74,6 +74,16 @@ def options(
             help="Embedding model name or directory (default: all-MiniLM-L6-v2).",
         ),
     ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="SECML_PAPERS_STORE",
+            show_envvar=True,
+            help="Where vectors live: faiss (files in the index directory, the default) or "
+            "milvus (SECML_PAPERS_MILVUS_URI: a Milvus Lite .db file or http://host:19530).",
+        ),
+    ] = None,
     no_build: Annotated[
         bool, typer.Option("--no-build", help="Fail instead of building a missing or stale index.")
     ] = False,
@@ -96,6 +106,7 @@ def options(
         model=model,
         auto_build=not no_build,
         offline=offline or None,
+        store=store,
     )
 
 
@@ -148,7 +159,7 @@ def build(ctx: typer.Context, json_: JsonFlag = False) -> None:
     if json_:
         output.print_json({**report.__dict__, "index_dir": str(library.store.directory)})
     else:
-        output.out.print(Text(f"built: {report.summary()} -> {library.store.directory}"))
+        output.out.print(Text(f"built: {report.summary()} -> {library.store.location}"))
 
 
 @app.command()

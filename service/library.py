@@ -13,20 +13,21 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from secml_papers.corpus.abstracts import attach_abstracts
 from secml_papers.corpus.errors import IndexProblem
 from secml_papers.corpus.parse import parse_list
 from secml_papers.corpus.records import PaperList
-from secml_papers.corpus.storage import ListSource, read_abstracts, read_list
+from secml_papers.corpus.storage import ListSource, read_abstracts, read_list, source_key
 from secml_papers.index.batching import BatchingEmbedder
 from secml_papers.index.build import BuildReport, Progress, build_index, is_fresh
 from secml_papers.index.categorize import Categorizer
 from secml_papers.index.embedder import Embedder, SentenceTransformerEmbedder
 from secml_papers.index.search import PaperIndex
-from secml_papers.index.store import IndexStore, StoredIndex, Timeout
+from secml_papers.index.store import IndexStore, Timeout
+from secml_papers.index.vectorstore import FaissStore, Snapshot, VectorStore, check_store
 from secml_papers.service.settings import Settings
 
 Notify = Callable[[str], None]
@@ -103,8 +104,9 @@ class Library:
         return BatchingEmbedder(SentenceTransformerEmbedder(self.settings.model))
 
     @cached_property
-    def store(self) -> IndexStore:
-        return IndexStore(self.settings.resolved_index_dir())
+    def store(self) -> VectorStore:
+        """FAISS files in the index directory (the default), or a Milvus collection."""
+        return open_store(self.settings)
 
     def index(self, progress: Progress | None = None) -> PaperIndex:
         """The loaded index, built first when it is missing or stale (unless forbidden)."""
@@ -208,7 +210,7 @@ class Library:
                 stored = self._load_quietly(force)  # another process may have built meanwhile
                 if stored is None or not is_fresh(stored, papers, model) or force:
                     if stored is None:
-                        self.notify(f"building the index in {self.store.directory}")
+                        self.notify(f"building the index in {self.store.location}")
                     elif stored.manifest.model != model:
                         self.notify(
                             f"the index was built with {stored.manifest.model}; "
@@ -217,7 +219,6 @@ class Library:
                     stored, self.last_build = build_index(
                         papers, self.embedder, self.store, stored, progress
                     )
-                    stored = replace(stored, generation=self.store.current_generation() or "")
         index = PaperIndex(papers, listed.paper_list.sections, stored, self.embedder)
         return Served(listed, index, stored.generation)
 
@@ -236,7 +237,7 @@ class Library:
                 "(SECML_PAPERS_LOCK_TIMEOUT); try again later"
             ) from err
 
-    def _not_fresh(self, stored: StoredIndex | None, model: str) -> IndexProblem:
+    def _not_fresh(self, stored: Snapshot | None, model: str) -> IndexProblem:
         if stored is None:
             why = "missing"
         elif stored.manifest.model != model:
@@ -244,10 +245,10 @@ class Library:
         else:
             why = "out of date with the list"
         return IndexProblem(
-            f"the index in {self.store.directory} is {why}; run `secml-papers build`"
+            f"the index in {self.store.location} is {why}; run `secml-papers build`"
         )
 
-    def _load_quietly(self, force: bool) -> StoredIndex | None:
+    def _load_quietly(self, force: bool) -> Snapshot | None:
         try:
             return self.store.load()
         except IndexProblem as err:
@@ -255,6 +256,19 @@ class Library:
                 raise
             self.notify(f"warning: {err}; rebuilding")
             return None
+
+
+def open_store(settings: Settings) -> VectorStore:
+    """The store the settings name; Milvus's defaults: a Lite file in the index directory and
+    one collection per list, named from the list's key (docs/deploy.md)."""
+    directory = settings.resolved_index_dir()
+    if check_store(settings.store) == "faiss":
+        return FaissStore(IndexStore(directory))
+    from secml_papers.index.milvus_store import MilvusStore, collection_name
+
+    uri = settings.milvus_uri or str(directory / "milvus.db")
+    name = collection_name(source_key(settings.list_source))
+    return MilvusStore(uri, directory, name, token=settings.milvus_token)
 
 
 def _categorizer(served: Served, embedder: Embedder) -> Categorizer:

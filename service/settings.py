@@ -21,6 +21,7 @@ ENV = {
     "index_dir": "SECML_PAPERS_INDEX_DIR",
     "model": "SECML_PAPERS_MODEL",
     "offline": "SECML_PAPERS_OFFLINE",
+    "store": "SECML_PAPERS_STORE",
 }
 # Options read from the environment only: where copies live, and how to reach the APIs.
 ENV_ONLY = {
@@ -41,6 +42,8 @@ ENV_ONLY = {
     "cors_origins": "SECML_PAPERS_CORS_ORIGINS",
     "admin_token": "SECML_PAPERS_ADMIN_TOKEN",
     "lock_timeout": "SECML_PAPERS_LOCK_TIMEOUT",
+    "milvus_uri": "SECML_PAPERS_MILVUS_URI",
+    "milvus_token": "SECML_PAPERS_MILVUS_TOKEN",
 }
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
@@ -77,6 +80,9 @@ class Settings:
     cors_origins: str | None = None  # comma-separated origins; CORS is off without them
     admin_token: str | None = field(default=None, repr=False)  # POST /admin/reload
     lock_timeout: float = 600.0  # seconds a build waits for another process's build
+    store: str = "faiss"  # or "milvus": index/vectorstore.py, docs/deploy.md
+    milvus_uri: str | None = None  # a Lite file (*.db) or http://host:19530; None: a Lite file
+    milvus_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
