@@ -241,6 +241,12 @@ def checkpr_section(c) -> list[str]:
     return [*lines, ""]
 
 
+def _extrapolate(m: dict, n: int) -> float:
+    """Seconds of calibration at n entries, on the measured power law."""
+    size, seconds = max((int(k), v) for k, v in m["calibration_s"].items())
+    return seconds * (n / size) ** m["calibration_exponent"]
+
+
 def memory_section(m) -> list[str]:
     if not m:
         return ["## Memory", "", "not run", ""]
@@ -256,15 +262,21 @@ def memory_section(m) -> list[str]:
         f"| index part at {big['entries']:,} entries: RSS growth after loading it | {big['rss_growth_load_mb']:.0f} |",
         f"| ... and after the first hybrid search (BM25 tables) | {big['rss_growth_with_bm25_mb']:.0f} |",
         f"| one copy of {big['entries']:,} float32 vectors of 384 dimensions | {big['vectors_mb_per_copy']:.0f} |",
+        f"| estimate for `serve` at {big['entries']:,}: the bundled `serve` plus the index part | {bun['rss_after_queries_mb'] + big['rss_growth_with_bm25_mb']:.0f} |",
         "",
         f"The index part was measured in-process with random unit vectors (embedding {big['entries']:,}",
         "texts with the real model is too slow here); its list was parsed, built and stored by the",
         f"real pipeline. There, loading took {big['load_s']:.1f} s, the first search",
         f"{big['first_search_s']:.1f} s, and a search without the query encode",
         f"{big['hybrid_search_p50_ms_without_encode']:.1f} ms p50 in hybrid mode and",
-        f"{big['dense_search_p50_ms_without_encode']:.1f} ms in dense mode. `serve` at that size was",
+        f"{big['dense_search_p50_ms_without_encode']:.1f} ms in dense mode. The process holds the",
+        f"vectors three times ({3 * big['vectors_mb_per_copy']:.0f} MB: the stored array, FAISS's",
+        "own copy in the flat index, and `PaperIndex`'s reordered copy); the other",
+        f"{big['rss_growth_load_mb'] - 3 * big['vectors_mb_per_copy']:.0f} MB of the growth are the",
+        "parsed list (`Paper` records, sections), the manifest and the ids. `serve` at that size was",
         "not started: before it answers it fits the categorizer's calibration, which took",
-        f"{cal} here (growing as n^{m['calibration_exponent']:.1f}).",
+        f"{cal} here (growing as n^{m['calibration_exponent']:.1f}; extrapolated to"
+        f" {big['entries']:,} entries: {_extrapolate(m, big['entries']) / 3600:.0f} hours).",
         "",
     ]
 
