@@ -379,6 +379,14 @@ def diagnosis(b, q, p, c, m) -> list[str]:
     lines = ["## Diagnosis: where the time goes", ""]
     if q:
         lines += _query_diagnosis(q)
+        t = q["table"]
+        flat = t["HTTP hybrid, 8 clients"]["qps"] < 1.2 * t["HTTP hybrid, 1 client"]["qps"]
+        if p and "error" not in p and flat:
+            lines[2] += (
+                f" It is also why our 8 HTTP clients reach {p['search_vs_txtai']:.2f}x txtai's "
+                "sequential in-process rate instead of the 1.5x asked: concurrency buys nothing "
+                "until encodes are batched, and each request still pays the framework and HTTP."
+            )
     if c or m:
         bits = []
         if c:
