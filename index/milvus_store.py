@@ -31,7 +31,14 @@ from filelock import AcquireReturnProxy
 from secml_papers.corpus.errors import IndexProblem, InputError
 from secml_papers.corpus.records import Paper
 from secml_papers.index.store import IndexStore, Manifest
-from secml_papers.index.vectorstore import RUN_SEP, Entry, Where, pairs_hash, section_runs
+from secml_papers.index.vectorstore import (
+    RUN_SEP,
+    Entry,
+    StoreUnreachable,
+    Where,
+    pairs_hash,
+    section_runs,
+)
 
 SIDECAR = "milvus-manifest.json"
 BATCH = 1000
@@ -150,7 +157,7 @@ class MilvusStore:
             raise
         except Exception as err:  # pymilvus raises MilvusException and grpc errors alike
             reason = str(getattr(err, "message", "") or err).splitlines()[0][:200]
-            raise IndexProblem(f"{self.location} is unreachable or failed: {reason}") from err
+            raise StoreUnreachable(f"{self.location} is unreachable or failed: {reason}") from err
 
     def lock(self, timeout: float = 600) -> AcquireReturnProxy:
         return self._files.lock(timeout=timeout)
@@ -291,6 +298,7 @@ class MilvusStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         meta = {**meta, "uri": self.uri, "collection": self.collection}
         fd, tmp = tempfile.mkstemp(prefix=f".{SIDECAR}.", dir=self.directory)
+        os.fchmod(fd, 0o644)  # readable by a server running as another user
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(meta, handle)
             handle.flush()

@@ -20,7 +20,7 @@ import faiss
 import numpy as np
 from filelock import AcquireReturnProxy
 
-from secml_papers.corpus.errors import InputError
+from secml_papers.corpus.errors import IndexProblem, InputError
 from secml_papers.corpus.headings import heading_key
 from secml_papers.corpus.ids import normalise_title
 from secml_papers.corpus.records import Paper
@@ -145,6 +145,10 @@ class VectorStore(Protocol):
     def count(self) -> int: ...
 
 
+class StoreUnreachable(IndexProblem):
+    """The store's server cannot be reached: rebuilding would not help, so say it once."""
+
+
 def check_store(name: str) -> str:
     if name not in STORES:
         raise InputError(f"unknown store {name!r}; use one of {', '.join(STORES)}")
@@ -186,7 +190,8 @@ class FaissSearcher:
         self.id_at_row = {row: p.id for row, p in self.rows}
 
     def search(self, vector: np.ndarray, k: int, where: Where) -> list[tuple[str, float]]:
-        allowed = [row for row, p in self.rows if where.matches(p)]
+        everything = where == Where()
+        allowed = [row for row, p in self.rows if everything or where.matches(p)]
         if not allowed:
             return []
         rows = np.array(allowed, "int64")

@@ -27,7 +27,13 @@ from secml_papers.index.categorize import Categorizer
 from secml_papers.index.embedder import Embedder, SentenceTransformerEmbedder
 from secml_papers.index.search import PaperIndex
 from secml_papers.index.store import IndexStore, Timeout
-from secml_papers.index.vectorstore import FaissStore, Snapshot, VectorStore, check_store
+from secml_papers.index.vectorstore import (
+    FaissStore,
+    Snapshot,
+    StoreUnreachable,
+    VectorStore,
+    check_store,
+)
 from secml_papers.service.settings import Settings
 
 Notify = Callable[[str], None]
@@ -252,7 +258,7 @@ class Library:
         try:
             return self.store.load()
         except IndexProblem as err:
-            if not (self.settings.auto_build or force):
+            if not (self.settings.auto_build or force) or isinstance(err, StoreUnreachable):
                 raise
             self.notify(f"warning: {err}; rebuilding")
             return None

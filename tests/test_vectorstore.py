@@ -229,9 +229,10 @@ def test_store_mistakes_are_one_sentence(tmp_path: Path, fake_embedder) -> None:
     with pytest.raises(InputError, match="neither an http"):
         open_store(Settings(index_dir=tmp_path, store="milvus", milvus_uri=str(tmp_path / "x")))
     down = Settings(index_dir=tmp_path, store="milvus", milvus_uri="http://127.0.0.1:9")
+    said: list[str] = []
     with pytest.raises(IndexProblem, match="unreachable") as caught:
-        Library(down, fake_embedder).index()
-    assert "\n" not in str(caught.value)
+        Library(down, fake_embedder, said.append).index()
+    assert "\n" not in str(caught.value) and not any("rebuilding" in m for m in said)
 
 
 def test_settings_read_the_store_from_the_environment(tmp_path: Path) -> None:
