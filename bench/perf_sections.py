@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 
 def _v(package: str) -> str:
@@ -17,24 +19,44 @@ def _v(package: str) -> str:
         return "not installed"
 
 
-def header(b, q) -> list[str]:
-    when = (b or q or {}).get("measured_at", "?")
-    load = (b or q or {}).get("load", [0, 0, 0])
+def _tree() -> str:
+    """The commit, and the code files changed but not committed (the runs measure the tree)."""
+    root = Path(__file__).resolve().parents[1]
+    git = ["git", "-C", str(root)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True)
+    dirty = sorted(
+        line[3:]
+        for line in status.stdout.splitlines()
+        if line[3:].startswith(("corpus/", "index/", "service/"))
+    )
+    edits = f", with uncommitted edits to {', '.join(dirty)}" if dirty else ""
+    return f"the working tree at commit {head.stdout.strip()}{edits} (when this page was written)"
+
+
+def header(results: list[dict | None]) -> list[str]:
+    done = [r for r in results if r]
+    stamps = sorted(r["measured_at"] for r in done if "measured_at" in r)
+    when = f"{stamps[0]} to {stamps[-1]}" if stamps else "?"
+    loads = [r["load"][0] for r in done if "load" in r]
     return [
         "# Benchmarks",
         "",
         "Speed against the physical limits and against the peer a user would pick instead",
-        "(txtai), as asked by issue 6. Produced by the scripts in `bench/` (`make bench`; the",
-        "1M-vector scale run separately with `make bench-scale`, a smoke run on tiny sizes with",
-        "`make bench-quick`); every number below comes from their JSON results, nothing is",
-        "typed in by hand.",
+        "(txtai), as asked by issue 6, from the scripts in `bench/`: `make bench` runs them all",
+        "and writes this page (`make bench-scale` the FAISS part alone, `make bench-report` this",
+        "page from results already there, `make bench-quick` a smoke run on tiny sizes). Every",
+        "number below comes from the scripts' JSON results; nothing is typed in by hand.",
         "",
         f"**This run:** {when}, {os.cpu_count()} cores shared with three other engineers'",
-        f"test runs (load average {load[0]:.1f} when the first script finished), torch",
+        f"test runs (load average {min(loads, default=0):.1f} to {max(loads, default=0):.1f} as the"
+        " scripts finished), torch",
         f"{_v('torch')} (CPU), sentence-transformers {_v('sentence-transformers')}, faiss-cpu",
         f"{_v('faiss-cpu')}, txtai {_v('txtai')}. Absolute times are inflated and noisy on this",
         "machine; each comparison was measured side by side in one run, interleaved and",
         "repeated, and the ratios of medians are what to read.",
+        "",
+        f"Code measured: {_tree()}; other engineers were changing the code while these ran.",
         "",
     ]
 
@@ -415,7 +437,7 @@ def diagnosis(b, q, p, c, m) -> list[str]:
 
 def sections(targets: list[str], b, q, p, s, c, m) -> list[str]:
     return [
-        *header(b, q),
+        *header([b, q, p, s, c, m]),
         "## Ratios against the targets",
         "",
         *targets,
