@@ -165,7 +165,7 @@
     var foot = el("p", "result-foot");
     if (typeof paper.score === "number" && isFinite(paper.score)) {
       var score = el("span", "score", "score " + paper.score.toFixed(2));
-      score.title = "cosine similarity";
+      score.title = "relevance: cosine similarity and BM25, each scaled 0..1, averaged";
       foot.appendChild(score);
     }
     if (paper.id !== undefined && paper.id !== null) {
