@@ -241,3 +241,21 @@ def test_settings_read_the_store_from_the_environment(tmp_path: Path) -> None:
     assert (settings.store, settings.milvus_uri) == ("milvus", "http://h:19530")
     assert Settings.from_env({}).store == "faiss"
     assert "secret" not in repr(Settings(milvus_token="secret"))
+
+
+@pytest.mark.real_model
+def test_real_model_answers_the_same_on_milvus(real_library: Library, real_embedder, tmp_path):
+    """The shipped model: same ids and scores on both stores (real scores rarely tie)."""
+    _milvus_ok()
+    milvus = Library(_settings(tmp_path, "milvus"), real_embedder).index()
+    faiss_index = real_library.index()
+    for query in QUERIES:
+        for filters in FILTERS[:8]:
+            a = faiss_index.search(query, 10, filters, mode="dense")
+            b = milvus.search(query, 10, filters, mode="dense")
+            assert [h.paper.id for h in a] == [h.paper.id for h in b]
+            assert np.allclose([h.score for h in a], [h.score for h in b], atol=1e-5)
+    for paper in faiss_index.papers:
+        _, a = faiss_index.related(paper.id, k=10)
+        _, b = milvus.related(paper.id, k=10)
+        assert [h.paper.id for h in a] == [h.paper.id for h in b]
