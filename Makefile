@@ -23,9 +23,10 @@ bench-scale:
 	SECML_BENCH_OUT=$(OUT) nice -n 10 $(PY) bench/scale.py --data random --sizes 100000 \
 		--out $(OUT)/scale-random.json
 
-# rewrite docs/benchmarks.md from the results already in $(OUT)
+# rewrite docs/benchmarks.md from the results already in $(OUT) (EARLIER=DIR: a column
+# with the ratios of an earlier run's results)
 bench-report:
-	SECML_BENCH_OUT=$(OUT) $(PY) bench/perf_report.py
+	SECML_BENCH_OUT=$(OUT) $(PY) bench/perf_report.py $(if $(EARLIER),--earlier $(EARLIER))
 
 # a smoke run on tiny sizes; its report goes to $(QUICK_OUT), never into docs/
 bench-quick:

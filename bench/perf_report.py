@@ -26,9 +26,29 @@ from perf_sections import sections
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-def load(name: str) -> dict | None:
-    path = RESULTS / f"{name}.json"
+def load(name: str, folder: Path = RESULTS) -> dict | None:
+    path = folder / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def load_all(folder: Path = RESULTS) -> list[dict | None]:
+    b, q, p, s, c, m = (
+        load(n, folder) for n in ("build", "query", "peer", "scale", "checkpr", "memory")
+    )
+    if s and load("scale-random", folder):
+        s = {**s, "random": load("scale-random", folder)}
+    return [b, q, p, s, c, m]
+
+
+def with_earlier(rows: list[str], earlier: list[str]) -> list[str]:
+    """The ratio table with a column for the same comparisons in an earlier run."""
+    before = {r.split("|")[1].strip(): r.split("|")[2].strip() for r in earlier[2:]}
+    out = [rows[0].replace("| ratio |", "| ratio | earlier run |"), "|---|---:|---:|---|---|---|"]
+    for r in rows[2:]:
+        cells = r.split("|")
+        cells.insert(3, f" {before.get(cells[1].strip(), '–')} ")
+        out.append("|".join(cells))
+    return out
 
 
 def row(what: str, ratio: float, target: str, context: str) -> str:
@@ -202,16 +222,18 @@ def plot_scale(s: dict, out: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=Path, default=DOCS)
+    parser.add_argument("--earlier", type=Path, help="results of an earlier run, for a column")
     args = parser.parse_args()
-    b, q, p, s, c, m = (load(n) for n in ("build", "query", "peer", "scale", "checkpr", "memory"))
-    if s and load("scale-random"):
-        s = {**s, "random": load("scale-random")}
+    b, q, p, s, c, m = load_all()
     args.docs.mkdir(parents=True, exist_ok=True)
     plots = {"query": (q, plot_query), "build": (b, plot_build), "scale": (s, plot_scale)}
     for name, (data, draw) in plots.items():
         if data:
             draw(data, args.docs / f"bench-{name}.png")
-    text = "\n".join(sections(targets(b, q, p, s, c), b, q, p, s, c, m))
+    table = targets(b, q, p, s, c)
+    if args.earlier:
+        table = with_earlier(table, targets(*load_all(args.earlier)[:5]))
+    text = "\n".join(sections(table, b, q, p, s, c, m))
     (args.docs / "benchmarks.md").write_text(text)
     print(text)
     print(f"wrote {args.docs / 'benchmarks.md'}")

@@ -447,6 +447,17 @@ def sections(targets: list[str], b, q, p, s, c, m) -> list[str]:
         *header([b, q, p, s, c, m]),
         "## Ratios against the targets",
         "",
+        *(
+            [
+                "The *earlier run* column: the same scripts run earlier the same day on the same",
+                "machine (before the last changes to the scripts' method, under another load);",
+                "where the two disagree on a verdict, the ratio is within the machine's noise of",
+                "its target.",
+                "",
+            ]
+            if "earlier run" in targets[0]
+            else []
+        ),
         *targets,
         "",
         *build_section(b),
