@@ -188,8 +188,11 @@ class PaperIndex:
         filters = filters or Filters()
         if mode == "dense":
             return self.nearest(self.embedder.embed([text])[0], k, filters)
-        passes = self._filter(filters)
-        allowed = np.array([passes(p) for p in self.papers], dtype=bool)
+        if filters == Filters():  # the common case: no per-paper loop
+            allowed = np.ones(len(self.papers), dtype=bool)
+        else:
+            passes = self._filter(filters)
+            allowed = np.array([passes(p) for p in self.papers], dtype=bool)
         vector = self.embedder.embed([text])[0] if mode == "hybrid" else None
         scores = rank(mode, self.vectors, self.lexical, vector, text, allowed)
         order = [i for i in np.argsort(-scores, kind="stable")[:k] if np.isfinite(scores[i])]
@@ -218,17 +221,21 @@ class PaperIndex:
     ) -> list[Hit]:
         if self.searcher is not None:
             return self._nearest_in_store(vector, k, filters, exclude)
-        passes = self._filter(filters)
-        allowed = [
-            int(r)
-            for r, p in zip(self.rows, self.papers, strict=True)
-            if p.id not in exclude and passes(p)
-        ]
-        if not allowed:
+        if filters == Filters() and not exclude:  # every row: no per-paper loop
+            allowed = np.sort(self.rows)
+        else:
+            passes = self._filter(filters)
+            allowed = np.array(
+                [
+                    int(r)
+                    for r, p in zip(self.rows, self.papers, strict=True)
+                    if p.id not in exclude and passes(p)
+                ],
+                dtype=np.int64,
+            )
+        if not len(allowed):
             return []
-        scores, rows = search_rows(
-            self.faiss_index, self.stored_vectors, vector, k, np.array(allowed, "int64")
-        )
+        scores, rows = search_rows(self.faiss_index, self.stored_vectors, vector, k, allowed)
         return [Hit(self.paper_at_row[int(r)], float(s)) for s, r in zip(scores, rows, strict=True)]
 
     def _nearest_in_store(

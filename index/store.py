@@ -159,8 +159,14 @@ def search_rows(
     everything = len(allowed) == index.ntotal
     if isinstance(index, faiss.IndexIVF):
         if not everything and len(allowed) <= EXACT_UP_TO:
-            scores = vectors[allowed] @ query[0]
-            top = np.argsort(-scores, kind="stable")[:k]
+            # a narrow filter gathers its rows; a wide one scores every row and masks (a
+            # matrix-vector product is cheaper than copying most of the matrix)
+            if 4 * len(allowed) < len(vectors):
+                scores = vectors[allowed] @ query[0]
+            else:
+                scores = (vectors @ query[0])[allowed]
+            top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+            top = top[np.argsort(-scores[top], kind="stable")]
             return scores[top].astype(np.float32), allowed[top]
         params = faiss.SearchParametersIVF(
             sel=None if everything else faiss.IDSelectorBatch(allowed),
