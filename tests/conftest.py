@@ -7,14 +7,11 @@ import os
 import re
 import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
-import uvicorn
 
 from secml_papers.corpus.storage import read_list
 from secml_papers.service.api import create_app
@@ -102,18 +99,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def server_url(real_library: Library) -> Iterator[str]:
     """The real app on the bundled list, served by uvicorn on 127.0.0.1 for this session."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(real_library), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    from .servers import serve
+
+    with serve(create_app(real_library)) as url:
+        yield url
