@@ -20,7 +20,9 @@ Where a request's time goes (in-process, same queries): encode, FAISS, the rest 
 stub embedder, minus the stub's search); the rest of the HTTP p50 is uvicorn, the socket and
 the client.
 The CLI's cold ``search`` (a fresh process, index built) is timed against a fresh process
-that only loads the model. Results: ``$SECML_BENCH_OUT/query.json``.
+that only loads the model. And, in fresh processes, one-query encodes in the main thread
+alone, then in a worker thread, then in the main thread again: what a second thread that
+uses torch (as FastAPI's threadpool does) costs. Results: ``$SECML_BENCH_OUT/query.json``.
 """
 
 from __future__ import annotations
@@ -185,6 +187,42 @@ def profile(library: Library, settings: Settings, queries: list[str]) -> dict[st
     return {k: median(v) * 1000 for k, v in parts.items()}
 
 
+TEAMS = """
+import json, sys, time
+from concurrent.futures import ThreadPoolExecutor
+from sentence_transformers import SentenceTransformer
+from secml_papers.index.embedder import resolve_model
+model = SentenceTransformer(str(resolve_model("all-MiniLM-L6-v2")), device="cpu")
+queries = json.loads(sys.stdin.read())
+def run():
+    times = []
+    for q in queries:
+        t = time.perf_counter(); model.encode([q]); times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2] * 1000
+model.encode(["warm up"])
+out = {"main thread only": run()}
+with ThreadPoolExecutor(1) as worker:
+    out["a worker thread, after the main thread"] = worker.submit(run).result()
+out["main thread, after a worker thread used torch"] = run()
+print(json.dumps(out))
+"""
+
+
+def thread_teams(env: dict[str, str], queries: list[str]) -> dict[str, float]:
+    """p50 ms of one-query encodes in a fresh process: in the main thread alone, then in a
+    worker thread, then in the main thread again (each thread that runs torch gets its own
+    OpenMP team of threads, and the teams then compete for the cores)."""
+    run = subprocess.run(
+        [sys.executable, "-c", TEAMS],
+        env=env,
+        input=json.dumps(queries),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(run.stdout)
+
+
 def cold_cli(env: dict[str, str], queries: list[str]) -> list[float]:
     return [
         timed(
@@ -243,6 +281,9 @@ def main() -> int:
     table = {name: {k: median([m[k] for m in ms]) for k in ms[0]} for name, ms in runs.items()}
     parts = profile(library, settings, take(pool, n1))
 
+    teams = [thread_teams(env, take(pool, n1)) for _ in range(repeats)]
+    teams_ms = {k: median([t[k] for t in teams]) for k in teams[0]}
+    print("torch in one or two threads of a process (p50 ms): " + json.dumps(teams_ms))
     cold, load = [], []
     for _ in range(repeats if args.quick else max(repeats, 5)):
         cold.extend(cold_cli(env, take(pool, 1)))
@@ -261,6 +302,7 @@ def main() -> int:
         "http_p50_vs_inprocess": table["HTTP hybrid, 1 client"]["p50_ms"] / base,
         "http_dense_p50_vs_inprocess": table["HTTP dense, 1 client"]["p50_ms"] / base,
         "profile_ms": parts,
+        "thread_teams_ms": teams_ms,
         "server_rss_mb": rss,
         "server_rss_after_mb": rss_after,
         "cold_cli_search_s": median(cold),
