@@ -72,6 +72,23 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+def code_state() -> str:
+    """The commit this process runs, and code files changed but not committed."""
+    root = Path(__file__).resolve().parents[1]
+    git = ["git", "-C", str(root)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True)
+    dirty = sorted(
+        line[3:]
+        for line in status.stdout.splitlines()
+        if line[3:].startswith(("corpus/", "index/", "service/"))
+    )
+    return head.stdout.strip() + (f" + uncommitted {', '.join(dirty)}" if dirty else "")
+
+
+CODE_AT_START = code_state()  # the code a benchmark measures is the code when it started
+
+
 def hot_spots(fn: Callable[[], object], n: int = 6) -> list[dict]:
     """The ``n`` functions with the most own time in one profiled call of ``fn`` (cProfile
     slows Python-heavy code more than native code: read the shares, not the seconds)."""
@@ -96,7 +113,12 @@ def hot_spots(fn: Callable[[], object], n: int = 6) -> list[dict]:
 def save(name: str, data: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
-    data = {**data, "measured_at": time.strftime("%Y-%m-%d %H:%M"), "load": os.getloadavg()}
+    data = {
+        **data,
+        "measured_at": time.strftime("%Y-%m-%d %H:%M"),
+        "load": os.getloadavg(),
+        "commit": CODE_AT_START,
+    }
     path.write_text(json.dumps(data, indent=1))
     print(f"wrote {path}")
     return path

@@ -24,6 +24,19 @@ from perf_common import RESULTS, meets
 from perf_sections import sections
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+START = "<!-- bench/perf_report.py writes from here -->"
+END = "<!-- bench/perf_report.py writes to here; other sections follow -->"
+
+
+def merge(existing: str, generated: str) -> str:
+    """Our block replaced, what other scripts and people wrote in the page kept after it."""
+    if START in existing and END in existing:
+        before, rest = existing.split(START, 1)
+        after = rest.split(END, 1)[1]
+    else:  # the first time: keep everything below the page's title
+        kept = "\n".join(line for line in existing.splitlines() if not line.startswith("# "))
+        before, after = "", ("\n\n" + kept.strip() + "\n") if kept.strip() else "\n"
+    return f"{before}{START}\n{generated.rstrip()}\n{END}{after}"
 
 
 def load(name: str, folder: Path = RESULTS) -> dict | None:
@@ -234,7 +247,8 @@ def main() -> int:
     if args.earlier:
         table = with_earlier(table, targets(*load_all(args.earlier)[:5]))
     text = "\n".join(sections(table, b, q, p, s, c, m))
-    (args.docs / "benchmarks.md").write_text(text)
+    page = args.docs / "benchmarks.md"
+    page.write_text(merge(page.read_text() if page.exists() else "", text))
     print(text)
     print(f"wrote {args.docs / 'benchmarks.md'}")
     return 0

@@ -34,6 +34,13 @@ def _tree() -> str:
     return f"the working tree at commit {head.stdout.strip()}{edits} (when this page was written)"
 
 
+def _measured(done: list[dict]) -> str:
+    commits = sorted({r["commit"] for r in done if r.get("commit")})
+    if not commits:
+        return _tree()
+    return "commit " + " and ".join(commits) + " (each script records the code it started on)"
+
+
 def header(results: list[dict | None]) -> list[str]:
     done = [r for r in results if r]
     stamps = sorted(r["measured_at"] for r in done if "measured_at" in r)
@@ -56,7 +63,7 @@ def header(results: list[dict | None]) -> list[str]:
         "machine; each comparison was measured side by side in one run, interleaved and",
         "repeated, and the ratios of medians are what to read.",
         "",
-        f"Code measured: {_tree()}; other engineers were changing the code while these ran.",
+        f"Code measured: {_measured(done)}; other engineers were changing the code meanwhile.",
         "",
     ]
 
