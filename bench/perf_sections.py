@@ -131,10 +131,12 @@ def query_section(q) -> list[str]:
         qps = f"{m['qps']:.1f}" if "qps" in m else "–"
         lines.append(f"| {name} | {m['p50_ms']:.1f} | {m['p95_ms']:.1f} | {qps} |")
     pr, http = q["profile_ms"], q["table"]["HTTP hybrid, 1 client"]["p50_ms"]
-    model = q["table"]["in-process, worker thread"]["p50_ms"]
+    base = q["table"][q["baseline"]]["p50_ms"]
+    worker = q["table"]["in-process, worker thread"]["p50_ms"]
     framework = pr["asgi_stub"] - pr["stub_search"]
     parts = [
-        ("encode + FAISS in-process, in a worker thread (measured beside the HTTP runs)", model),
+        (f"encode + FAISS in-process: the baseline ({q['baseline']})", base),
+        ("the same in a worker thread instead, as the server encodes (difference)", worker - base),
         ("the rest of the search: filters, BM25, fusion, hits (stub embedder)", pr["stub_search"]),
         (
             "FastAPI, middleware, pydantic, JSON, threadpool, in-process client "
@@ -142,8 +144,8 @@ def query_section(q) -> list[str]:
             framework,
         ),
         (
-            "uvicorn, the socket, the client over HTTP (what is left of the HTTP p50)",
-            http - model - pr["stub_search"] - framework,
+            "what is left: uvicorn, the socket, the HTTP client, the batching queue's hand-off",
+            http - worker - pr["stub_search"] - framework,
         ),
     ]
     lines += [
@@ -155,8 +157,8 @@ def query_section(q) -> list[str]:
         "",
         "### Where a /search request's time goes",
         "",
-        "The one-client HTTP p50 split into parts. The model's part comes from the in-process",
-        "runs measured side by side with the HTTP runs; the parts without the model are timed",
+        "The one-client HTTP p50 split into parts that add up to it. The model's parts come from",
+        "the in-process runs measured side by side with the HTTP runs; the parts without the model are timed",
         "with a stub embedder (random vectors), where nothing else is noisy; the last row is",
         "what is left. Alone, in this process (noisier, another moment): encode",
         f"{pr['encode']:.1f} ms, FAISS {pr['faiss']:.2f} ms, `json.dumps` of a response",
@@ -358,10 +360,10 @@ def _query_diagnosis(q) -> list[str]:
         text = "2. **torch's threads.** "
         if teams:
             text += (
-                "In a fresh process, a one-query encode takes "
-                + ", then ".join(f"{v:.0f} ms p50 in the {k}" for k, v in teams.items())
-                + ": every thread that runs torch gets its own OpenMP team of torch's default "
-                "number of threads, and the teams compete for the two cores. "
+                "One-query encodes in a fresh process, p50 ("
+                + "; ".join(f"{k}: {v:.1f} ms" for k, v in teams.items())
+                + "; every thread that runs torch gets its own OpenMP team of torch's default "
+                "number of threads). "
             )
         text += (
             "In the benchmark's process, where a worker thread encoded first, the main thread "
@@ -373,13 +375,13 @@ def _query_diagnosis(q) -> list[str]:
             f"({'faster' if omp < one['p50_ms'] else 'not faster'} in this run). "
         )
         text += (
-            "Any process where two threads run torch pays this, and on a shared machine the "
-            "threads of one small encode also wait for a core that someone else holds. The "
-            "server's single-text encodes run on index/batching.py's one worker thread; "
-            "multi-text calls (builds, check-pr's BASE entries) run on the calling thread, and "
-            "the CLI in its main thread. One torch thread for single-query encodes, or every "
-            "torch call on one thread, is the cheap fix."
-            if penalty > 1.3 or omp < 0.9 * one["p50_ms"]
+            "The server's single-text encodes run on index/batching.py's worker thread, not the "
+            "main thread; on a busy machine the OpenMP threads of one small encode also wait for "
+            "a core that someone else holds. One torch thread for single-query encodes is the "
+            "cheap fix to try first."
+            if penalty > 1.3
+            or omp < 0.9 * one["p50_ms"]
+            or worker["p50_ms"] > 1.1 * main_default["p50_ms"]
             else "No clear thread penalty in this run."
         )
         lines.append(text)
