@@ -331,7 +331,23 @@ def _query_diagnosis(q) -> list[str]:
     scaling = eight["qps"] / one["qps"]
     encode_share = t["in-process, worker thread"]["p50_ms"] / one["p50_ms"]
     thirty_two = t["HTTP hybrid, 32 clients"]
+    pr, base = q["profile_ms"], t[q["baseline"]]["p50_ms"]
+    worker, framework = (
+        t["in-process, worker thread"]["p50_ms"],
+        pr["asgi_stub"] - pr["stub_search"],
+    )
+    extra = one["p50_ms"] - base
+    left = one["p50_ms"] - worker - pr["stub_search"] - framework
     lines = [
+        f"1. **/search p50 is {one['p50_ms'] / base:.2f}x the in-process encode + FAISS.** Of the "
+        f"{extra:.1f} ms a one-client request adds to the baseline ({q['baseline']}, "
+        f"{base:.1f} ms): {worker - base:.1f} ms because the server encodes in a worker thread "
+        f"(index/batching.py's), {pr['stub_search']:.1f} ms the rest of the search, "
+        f"{framework:.1f} ms FastAPI with its middleware and pydantic, and {left:.1f} ms uvicorn, "
+        "the socket, the HTTP client and the hand-off through the batching queue to its worker "
+        "and back.",
+    ]
+    lines += [
         f"1. **The model is the request, and concurrency scales {scaling:.2f}x.** Encoding the "
         f"query (with FAISS) is {encode_share:.0%} of a one-client request; with 8 clients the "
         f"server answers {eight['qps']:.1f} q/s against {one['qps']:.1f} (p50 "
@@ -444,7 +460,7 @@ def diagnosis(b, q, p, c, m) -> list[str]:
     if q:
         lines += _query_diagnosis(q)
         if p and "error" not in p:
-            lines[2] += (
+            lines[3] += (
                 f" Against the peer: our 8 HTTP clients get {p['search_vs_txtai']:.2f}x txtai's "
                 "sequential in-process rate (target 1.5x); txtai pays neither HTTP nor a "
                 "framework, and our batching has only the model's batch speed-up to win back."
