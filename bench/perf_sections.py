@@ -5,6 +5,7 @@ Every figure is read from the results; the sentences only say what the figures m
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import subprocess
@@ -35,10 +36,20 @@ def _tree() -> str:
 
 
 def _measured(done: list[dict]) -> str:
-    commits = sorted({r["commit"] for r in done if r.get("commit")})
+    commits = list(dict.fromkeys(r["commit"] for r in done if r.get("commit")))
     if not commits:
         return _tree()
-    return "commit " + " and ".join(commits) + " (each script records the code it started on)"
+    root = str(Path(__file__).resolve().parents[1])
+    same = all(
+        subprocess.run(
+            ["git", "-C", root, "diff", "--quiet", a, b, "--", "corpus", "index", "service"]
+        ).returncode
+        == 0
+        for a, b in itertools.pairwise(commits)
+        if "+" not in a + b
+    )
+    note = " (the same corpus/, index/ and service/ code)" if len(commits) > 1 and same else ""
+    return "commit " + ", ".join(commits) + note + "; each script records the commit it started on"
 
 
 def header(results: list[dict | None]) -> list[str]:
@@ -63,7 +74,7 @@ def header(results: list[dict | None]) -> list[str]:
         "machine; each comparison was measured side by side in one run, interleaved and",
         "repeated, and the ratios of medians are what to read.",
         "",
-        f"Code measured: {_measured(done)}; other engineers were changing the code meanwhile.",
+        f"Code measured: {_measured(done)}.",
         "",
     ]
 
@@ -309,7 +320,8 @@ def memory_section(m) -> list[str]:
         f"vectors three times ({3 * big['vectors_mb_per_copy']:.0f} MB: the stored array, FAISS's",
         "own copy in its index, and `PaperIndex`'s reordered copy); the other",
         f"{big['rss_growth_load_mb'] - 3 * big['vectors_mb_per_copy']:.0f} MB of the growth are the",
-        "parsed list (`Paper` records, sections), the manifest and the ids. `serve` at that size was",
+        "rest loaded with it (the parsed list's `Paper` records and sections, the manifest, the ids).",
+        "`serve` at that size was",
         "not started: before it answers it fits the categorizer's calibration, which took",
         f"{cal} here (growing as n^{m['calibration_exponent']:.1f}; extrapolated to"
         f" {big['entries']:,} entries: {_extrapolate(m, big['entries']) / 3600:.0f} hours).",
@@ -484,8 +496,8 @@ def diagnosis(b, q, p, c, m) -> list[str]:
             "large list.** " + "; ".join(bits) + ". `place_added` (index/placement.py) builds "
             "a new `Categorizer` for every check and fits it from scratch: calibration folds "
             "of ridge probes (index/probe.py, a 385 x 385 inverse per probe) and centroid norms "
-            "(index/features.py). Fitting once per list and keeping it with the index would "
-            "remove most of it." + _inverse(c)
+            "(index/features.py). Fitting it once per list and keeping it with the index is the "
+            "first thing to try." + _inverse(c)
         )
     if b:
         lines.append(_build_diagnosis(b))
