@@ -13,7 +13,8 @@ to a server, so no cache can help. In every repeat, side by side:
 * HTTP, one client, on the same queries: ``GET /search`` in the default (hybrid) mode, and
   on fresh queries in ``mode=dense`` (the same work as the baseline plus the service);
 * HTTP throughput and latency with 8 and 32 concurrent clients (httpx, asyncio);
-* the same with a second server started with ``OMP_NUM_THREADS=1`` (diagnostic).
+* the same with a second server started with ``OMP_NUM_THREADS=1`` (diagnostic; not in
+  ``--quick``, nor the thread experiment below).
 
 Where a request's time goes (in-process, same queries): encode, FAISS, the rest of
 ``PaperIndex.search`` (filters, BM25, fusion), and the framework (the app through ASGI with a
@@ -248,14 +249,15 @@ def main() -> int:
     index = library.index()
     model = SentenceTransformerEmbedder()._load()  # raw sentence-transformers, its own copy
     model.encode(["warm up"])
-    servers = {
-        "default": Server(env, work / "serve.log"),
-        "1 thread": Server({**env, "OMP_NUM_THREADS": "1"}, work / "serve-1thread.log"),
-    }
-    rss = {name: s.rss_mb() for name, s in servers.items()}
-    url, url1 = servers["default"].url, servers["1 thread"].url
+    servers: dict[str, Server] = {}
     runs: dict[str, list[dict]] = {}
     try:
+        servers["default"] = Server(env, work / "serve.log")
+        if not args.quick:  # a diagnostic: the smoke run leaves it out
+            env1 = {**env, "OMP_NUM_THREADS": "1"}
+            servers["1 thread"] = Server(env1, work / "serve-1thread.log")
+        rss = {name: s.rss_mb() for name, s in servers.items()}
+        url = servers["default"].url
         for r in range(repeats):
             same = take(pool, n1)
             row = {
@@ -264,9 +266,11 @@ def main() -> int:
                 "HTTP dense, 1 client": http_load(url, take(pool, n1), 1, mode="dense"),
                 "HTTP hybrid, 8 clients": http_load(url, take(pool, n8), 8),
                 "HTTP hybrid, 32 clients": http_load(url, take(pool, n32), 32),
-                "HTTP hybrid, 1 client, OMP 1 thread": http_load(url1, take(pool, n1), 1),
-                "HTTP hybrid, 8 clients, OMP 1 thread": http_load(url1, take(pool, n8), 8),
             }
+            if "1 thread" in servers:
+                url1 = servers["1 thread"].url
+                row["HTTP hybrid, 1 client, OMP 1 thread"] = http_load(url1, take(pool, n1), 1)
+                row["HTTP hybrid, 8 clients, OMP 1 thread"] = http_load(url1, take(pool, n8), 8)
             for name, m in row.items():
                 runs.setdefault(name, []).append(m)
             print(
@@ -281,9 +285,11 @@ def main() -> int:
     table = {name: {k: median([m[k] for m in ms]) for k in ms[0]} for name, ms in runs.items()}
     parts = profile(library, settings, take(pool, n1))
 
-    teams = [thread_teams(env, take(pool, n1)) for _ in range(repeats)]
-    teams_ms = {k: median([t[k] for t in teams]) for k in teams[0]}
-    print("torch in one or two threads of a process (p50 ms): " + json.dumps(teams_ms))
+    teams_ms = {}
+    if not args.quick:  # a diagnostic: the smoke run leaves it out
+        teams = [thread_teams(env, take(pool, n1)) for _ in range(repeats)]
+        teams_ms = {k: median([t[k] for t in teams]) for k in teams[0]}
+        print("torch in one or two threads of a process (p50 ms): " + json.dumps(teams_ms))
     cold, load = [], []
     for _ in range(repeats if args.quick else max(repeats, 5)):
         cold.extend(cold_cli(env, take(pool, 1)))

@@ -381,8 +381,9 @@ def _query_diagnosis(q) -> list[str]:
         t.get("in-process, main thread, 1 thread"),
         t.get("in-process, worker thread"),
     )
-    if main_default and main_one and worker:
-        omp = t["HTTP hybrid, 1 client, OMP 1 thread"]["p50_ms"]
+    omp_row = t.get("HTTP hybrid, 1 client, OMP 1 thread")
+    if main_default and main_one and worker and omp_row:
+        omp = omp_row["p50_ms"]
         penalty = main_default["p50_ms"] / main_one["p50_ms"]
         teams = q.get("thread_teams_ms")
         text = "2. **torch's threads.** "
