@@ -72,8 +72,8 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def code_state() -> str:
-    """The commit this process runs, and code files changed but not committed."""
+def git_state() -> tuple[str, list[str]]:
+    """The commit of the checkout, and its code files changed but not committed."""
     root = Path(__file__).resolve().parents[1]
     git = ["git", "-C", str(root)]
     head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
@@ -83,7 +83,13 @@ def code_state() -> str:
         for line in status.stdout.splitlines()
         if line[3:].startswith(("corpus/", "index/", "service/"))
     )
-    return head.stdout.strip() + (f" + uncommitted {', '.join(dirty)}" if dirty else "")
+    return head.stdout.strip(), dirty
+
+
+def code_state() -> str:
+    """The commit this process runs, and code files changed but not committed."""
+    head, dirty = git_state()
+    return head + (f" + uncommitted {', '.join(dirty)}" if dirty else "")
 
 
 CODE_AT_START = code_state()  # the code a benchmark measures is the code when it started

@@ -12,6 +12,8 @@ import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from perf_common import git_state
+
 
 def _v(package: str) -> str:
     try:
@@ -22,17 +24,9 @@ def _v(package: str) -> str:
 
 def _tree() -> str:
     """The commit, and the code files changed but not committed (the runs measure the tree)."""
-    root = Path(__file__).resolve().parents[1]
-    git = ["git", "-C", str(root)]
-    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True)
-    dirty = sorted(
-        line[3:]
-        for line in status.stdout.splitlines()
-        if line[3:].startswith(("corpus/", "index/", "service/"))
-    )
+    head, dirty = git_state()
     edits = f", with uncommitted edits to {', '.join(dirty)}" if dirty else ""
-    return f"the working tree at commit {head.stdout.strip()}{edits} (when this page was written)"
+    return f"the working tree at commit {head}{edits} (when this page was written)"
 
 
 def _measured(done: list[dict]) -> str:

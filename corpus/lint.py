@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from secml_papers.corpus.parse import first_bold_link, plain_text
+from secml_papers.corpus.inline import first_bold_link, plain_text
 from secml_papers.corpus.records import Paper, PaperList
 
 FORMAT = "format"

@@ -27,14 +27,12 @@ from secml_papers.corpus.inline import (
     STRONG,
     TEXT,
     Piece,
-    first_bold_link,
     pieces,
-    plain_text,
 )
 from secml_papers.corpus.records import Paper, PaperList, ParseWarning, Section
 from secml_papers.corpus.tables import table_entries
 
-__all__ = ["first_bold_link", "parse_list", "plain_text"]
+__all__ = ["parse_list"]
 
 _MD = MarkdownIt("commonmark").enable("table")
 _LISTS = ("bullet_list_open", "ordered_list_open")

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from secml_papers.corpus.errors import SecmlError
@@ -121,14 +120,7 @@ def _library(ctx: typer.Context) -> Library:
 @contextmanager
 def _progress(label: str):
     """A progress bar on stderr for embedding; quiet when nothing needs embedding."""
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=output.err,
-        transient=True,
-    )
+    bar = output.progress_bar()
     task = None
 
     def update(done: int, total: int) -> None:

@@ -14,7 +14,6 @@ from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -97,14 +96,7 @@ def run_enrich(
     if limit is not None:
         skipped["over_limit"] = max(0, len(targets) - limit)
         targets = targets[:limit]
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=output.err,
-        transient=True,
-    )
+    bar = output.progress_bar()
     task = bar.add_task("enriching", total=len(targets))
 
     def progress(summary: Summary, _total: int) -> None:
