@@ -165,7 +165,9 @@ class PaperIndex:
         self.sections = tuple(sections)
         self.rows = np.array([rows[p.id] for p in self.papers], dtype=np.int64)
         self.paper_at_row = {int(r): p for r, p in zip(self.rows, self.papers, strict=True)}
-        self.vectors = stored.vectors[self.rows]
+        in_order = np.array_equal(self.rows, np.arange(len(stored.vectors)))
+        # the list's order is the index's after a build: no second copy of the vectors then
+        self.vectors = stored.vectors if in_order else stored.vectors[self.rows]
         self.stored_vectors = stored.vectors  # by index row, as FAISS numbers them
         # FAISS is searched here (filters as row selectors); another store gets a Where
         self.faiss_index = getattr(snapshot, "faiss_index", None)
