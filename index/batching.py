@@ -1,4 +1,4 @@
-"""Query encoding for a server: one model call for many concurrent queries, and a cache.
+"""Query encoding for a server: one thread for the model, one call for many concurrent queries.
 
 The model answers 16 short queries in one call little slower than one (the work is matrix
 products that a batch fills better), but a server that encodes each request on its own, under
@@ -6,17 +6,23 @@ the model's lock, makes concurrent clients wait in line. :class:`BatchingEmbedde
 single-text calls on a queue that one worker drains: whatever arrived while the model was busy
 goes into the next call together. Nothing waits for company when the server is idle, so a lone
 query costs what it did. Repeated queries (a popular search, the page's "related" links, the
-categorizer's probes) come from an LRU cache of vectors. Multi-text calls (builds) go straight
-to the model.
+categorizer's probes) come from an LRU cache of vectors.
+
+Every use of the model runs on that one worker thread, the load and multi-text calls (builds,
+the categorizer) included: torch gives each thread that runs it a team of OpenMP threads, and a
+second team, idle or not, made the worker's one-query encodes 2-3 ms slower (15-20%) in
+bench/perf_query.py's measurements.
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +30,9 @@ from secml_papers.index.embedder import Embedder
 
 MAX_BATCH = 32
 CACHE_SIZE = 2048
+
+_ONE = "one"  # a single text, batched with the others waiting
+_CALL = "call"  # anything else that touches the model, run on its own
 
 
 class BatchingEmbedder:
@@ -39,29 +48,49 @@ class BatchingEmbedder:
         self.calls = 0  # model calls made for single texts, for the benchmarks and tests
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._queue: queue.SimpleQueue[tuple[str, Future]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[str, Any, Future]] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
     @property
     def dim(self) -> int:
-        return self.inner.dim
+        return self._on_worker(lambda: self.inner.dim)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) != 1:
-            return self.inner.embed(texts)
+            return self._on_worker(lambda: self.inner.embed(texts))
         return self.embed_one(texts[0])[None, :]
 
     def embed_one(self, text: str) -> np.ndarray:
         cached = self._cached(text)
         if cached is not None:
             return cached
-        future: Future = Future()
-        self._ensure_worker()
-        self._queue.put((text, future))
-        vector = future.result()
+        vector = self._submit(_ONE, text)
         self._remember(text, vector)
         return vector
+
+    async def embed_one_async(self, text: str) -> np.ndarray:
+        """:meth:`embed_one` for an event loop: it waits for the worker without a thread."""
+        cached = self._cached(text)
+        if cached is not None:
+            return cached
+        future: Future = Future()
+        self._ensure_worker()
+        self._queue.put((_ONE, text, future))
+        vector = await asyncio.wrap_future(future)
+        self._remember(text, vector)
+        return vector
+
+    def _on_worker(self, fn: Callable[[], Any]) -> Any:
+        if threading.current_thread() is self._worker:
+            return fn()
+        return self._submit(_CALL, fn)
+
+    def _submit(self, kind: str, payload: Any) -> Any:
+        future: Future = Future()
+        self._ensure_worker()
+        self._queue.put((kind, payload, future))
+        return future.result()
 
     def _cached(self, text: str) -> np.ndarray | None:
         with self._cache_lock:
@@ -81,26 +110,46 @@ class BatchingEmbedder:
         with self._start_lock:
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(
-                    target=self._run, name="secml-query-encoder", daemon=True
+                    target=self._run, name="secml-model", daemon=True
                 )
                 self._worker.start()
 
     def _run(self) -> None:
+        held: tuple[str, Any, Future] | None = None
         while True:
-            batch = [self._queue.get()]
+            job = held or self._queue.get()
+            held = None
+            if job[0] == _CALL:
+                _settle(job[2], job[1])
+                continue
+            batch = [job]
             while len(batch) < self.max_batch:
                 try:
-                    batch.append(self._queue.get_nowait())
+                    job = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            texts = list(dict.fromkeys(text for text, _ in batch))  # one row per distinct text
-            try:
-                vectors = self.inner.embed(texts)
-                self.calls += 1
-            except BaseException as err:  # the callers get the error, the worker lives on
-                for _, future in batch:
-                    future.set_exception(err)
-                continue
-            rows = {text: vectors[i] for i, text in enumerate(texts)}
-            for text, future in batch:
-                future.set_result(np.array(rows[text], dtype=np.float32, copy=True))
+                if job[0] == _CALL:  # runs after this batch, on its own
+                    held = job
+                    break
+                batch.append(job)
+            self._encode(batch)
+
+    def _encode(self, batch: list[tuple[str, Any, Future]]) -> None:
+        texts = list(dict.fromkeys(text for _, text, _ in batch))  # one row per distinct text
+        try:
+            vectors = self.inner.embed(texts)
+            self.calls += 1
+        except BaseException as err:  # the callers get the error, the worker lives on
+            for _, _, future in batch:
+                future.set_exception(err)
+            return
+        rows = {text: vectors[i] for i, text in enumerate(texts)}
+        for _, text, future in batch:
+            future.set_result(np.array(rows[text], dtype=np.float32, copy=True))
+
+
+def _settle(future: Future, fn: Callable[[], Any]) -> None:
+    try:
+        future.set_result(fn())
+    except BaseException as err:  # the caller gets the error, the worker lives on
+        future.set_exception(err)

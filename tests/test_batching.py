@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,10 +21,12 @@ class SlowEmbedder(FakeEmbedder):
     def __init__(self) -> None:
         super().__init__()
         self.batches: list[list[str]] = []
+        self.threads: set[int] = set()
         self.fail_on: str | None = None
 
     def embed(self, texts):
         self.batches.append(list(texts))
+        self.threads.add(threading.get_ident())
         time.sleep(0.05)
         if self.fail_on in texts:
             raise RuntimeError("the model failed")
@@ -63,3 +66,37 @@ def test_a_failed_model_call_reaches_its_callers_and_the_worker_lives_on() -> No
         batching.embed(["bad"])
     assert batching.embed(["good"]).shape == (1, inner.dim)
     assert threading.active_count() >= 1
+
+
+def test_every_model_call_runs_on_one_thread_that_is_not_the_callers() -> None:
+    inner = SlowEmbedder()
+    batching = BatchingEmbedder(inner)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda q: batching.embed([q]), [f"query {i}" for i in range(16)]))
+        list(pool.map(lambda n: batching.embed([f"text {n}-{i}" for i in range(n)]), [2, 3, 5]))
+    batching.embed(["from the main thread", "two texts"])
+    assert len(inner.threads) == 1
+    assert threading.get_ident() not in inner.threads
+    inner.fail_on = "bad"
+    with pytest.raises(RuntimeError, match="the model failed"):
+        batching.embed(["bad", "and another"])
+    assert batching.embed(["still", "alive"]).shape == (2, inner.dim)
+
+
+def test_event_loop_callers_share_model_calls_and_the_cache() -> None:
+    inner = SlowEmbedder()
+    batching = BatchingEmbedder(inner)
+    queries = [f"federated backdoor query {i}" for i in range(20)]
+
+    async def ask_all() -> list:
+        return await asyncio.gather(*(batching.embed_one_async(q) for q in queries))
+
+    vectors = asyncio.run(ask_all())
+    assert np.allclose(np.array(vectors), FakeEmbedder().embed(queries))
+    assert len(inner.batches) < len(queries) / 2
+    calls = len(inner.batches)
+    assert np.array_equal(asyncio.run(batching.embed_one_async(queries[3])), vectors[3])
+    assert len(inner.batches) == calls  # from the cache
+    inner.fail_on = "bad"
+    with pytest.raises(RuntimeError, match="the model failed"):
+        asyncio.run(batching.embed_one_async("bad"))
