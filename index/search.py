@@ -185,17 +185,21 @@ class PaperIndex:
         k: int = 10,
         filters: Filters | None = None,
         mode: str = DEFAULT_MODE,
+        vector: np.ndarray | None = None,
     ) -> list[Hit]:
+        """``vector``: the query's embedding when the caller has it already (the server
+        encodes off its event loop first); otherwise the embedder is asked."""
         text, k, mode = check_query(query), check_k(k), check_mode(mode)
         filters = filters or Filters()
+        if vector is None and mode != "bm25":
+            vector = self.embedder.embed([text])[0]
         if mode == "dense":
-            return self.nearest(self.embedder.embed([text])[0], k, filters)
+            return self.nearest(vector, k, filters)
         if filters == Filters():  # the common case: no per-paper loop
             allowed = np.ones(len(self.papers), dtype=bool)
         else:
             passes = self._filter(filters)
             allowed = np.array([passes(p) for p in self.papers], dtype=bool)
-        vector = self.embedder.embed([text])[0] if mode == "hybrid" else None
         scores = rank(mode, self.vectors, self.lexical, vector, text, allowed)
         order = [i for i in np.argsort(-scores, kind="stable")[:k] if np.isfinite(scores[i])]
         return [Hit(self.papers[i], float(scores[i])) for i in order]

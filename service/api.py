@@ -21,7 +21,7 @@ from secml_papers.index.search import (
     Filters,
     papers_in_section,
 )
-from secml_papers.service import schemas
+from secml_papers.service import querying, schemas
 from secml_papers.service.admin import admin_router
 from secml_papers.service.checkpr import MAX_NEW_EMBEDDINGS, check_pr
 from secml_papers.service.comment import render
@@ -75,7 +75,7 @@ def create_app(library: Library) -> FastAPI:
         }
 
     @app.get("/search", response_model=schemas.SearchPublic, tags=["search"])
-    def search(
+    async def search(
         q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="plain words")],
         k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
         section: Annotated[str | None, Query(max_length=500)] = None,
@@ -85,7 +85,7 @@ def create_app(library: Library) -> FastAPI:
         mode: Annotated[Literal["hybrid", "dense", "bm25"], Query()] = DEFAULT_MODE,
     ) -> dict:
         filters = Filters(section or None, year_min, year_max, venue or None)
-        hits = library.index().search(q, k, filters, mode)
+        hits = await querying.search(library, q, k, filters, mode)
         return {"query": q, "results": [h.to_dict() for h in hits]}
 
     @app.get("/papers", response_model=schemas.PapersPublic, tags=["list"])

@@ -119,6 +119,12 @@ class Library:
         return self._current(progress).index
 
     @property
+    def loaded_index(self) -> PaperIndex | None:
+        """The index being served, or None before the first load (which may build)."""
+        served = self._served
+        return served.index if served is not None else None
+
+    @property
     def categorizer(self) -> Categorizer:
         served = self._current()
         if served.categorizer is None:
