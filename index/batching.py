@@ -109,9 +109,7 @@ class BatchingEmbedder:
     def _ensure_worker(self) -> None:
         with self._start_lock:
             if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(
-                    target=self._run, name="secml-model", daemon=True
-                )
+                self._worker = threading.Thread(target=self._run, name="secml-model", daemon=True)
                 self._worker.start()
 
     def _run(self) -> None:
