@@ -21,6 +21,9 @@ from secml_papers.corpus.errors import ModelError
 from secml_papers.index.packaged import SPLIT_MODELS, split_model_path
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# texts per forward pass: bench/perf_build.py's scan found 16 fastest on abstracts (every text
+# of a batch is padded to the longest) and the query benchmark 16 best for short queries
+BATCH_SIZE = 16
 
 # name -> (Python package that carries the model, folder inside it)
 PACKAGED_MODELS: dict[str, tuple[str, str]] = {
@@ -73,7 +76,7 @@ def resolve_model(name: str) -> Path:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model from disk, loaded on first use, thread-safe."""
 
-    def __init__(self, name: str = DEFAULT_MODEL, *, batch_size: int = 64) -> None:
+    def __init__(self, name: str = DEFAULT_MODEL, *, batch_size: int = BATCH_SIZE) -> None:
         self.name = _ALIASES.get(name, name)
         self.path = resolve_model(self.name)
         self.batch_size = batch_size

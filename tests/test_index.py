@@ -10,7 +10,7 @@ import pytest
 from secml_papers.corpus import parse_list
 from secml_papers.corpus.errors import IndexProblem, InputError, NotFound
 from secml_papers.index import store as store_module
-from secml_papers.index.build import build_index
+from secml_papers.index.build import build_index, embed_in_chunks
 from secml_papers.index.search import Filters, PaperIndex
 from secml_papers.index.store import IndexStore
 from secml_papers.service.library import Library
@@ -34,6 +34,25 @@ def test_rebuild_embeds_only_what_changed(bundled_text, fake_embedder, tmp_path)
     loaded = store.load()
     assert loaded is not None and loaded.faiss_index.ntotal == 27
     assert len(list(tmp_path.glob("gen-*"))) == 1  # old generations are swept
+
+
+def test_chunks_go_longest_first_and_rows_come_back_in_order(fake_embedder) -> None:
+    texts = [" ".join(f"w{j}" for j in range(i * 7 % 150)) or "x" for i in range(150)]
+    chunks: list[list[str]] = []
+
+    class Recording:
+        name, dim = fake_embedder.name, fake_embedder.dim
+
+        def embed(self, batch):
+            chunks.append(list(batch))
+            return fake_embedder.embed(batch)
+
+    seen: list[tuple[int, int]] = []
+    vectors = embed_in_chunks(Recording(), texts, lambda done, total: seen.append((done, total)))
+    assert np.allclose(vectors, fake_embedder.embed(texts), atol=1e-6)  # rows in input order
+    assert [len(c) for c in chunks] == [64, 64, 22]
+    assert sorted(chunks[0], key=len) == sorted(texts, key=len)[-64:]  # the longest first
+    assert seen == [(0, 150), (64, 150), (128, 150), (150, 150)]
 
 
 def test_vectors_follow_ids_across_reordering(bundled_text, fake_embedder, tmp_path) -> None:
