@@ -93,7 +93,7 @@ def build_section(b) -> list[str]:
         best = f"| the best raw `encode` ({b['best_raw']}), repeated | {b['raw_best_s']:.2f} "
         lines.append(best + f"| {b['raw_best_per_s']:.1f} |")
     for name, key in (
-        ("`embed` in build's chunks of 64 (default threads)", "encode_in_chunks_of_64_s"),
+        ("`embed` in build's chunks of 64 (default threads)", "encode_in_chunks_s"),
         ("full build (`Library.build()`)", "build_full_s"),
         ("one-entry edit rebuild", "edit_rebuild_s"),
     ):
@@ -418,14 +418,15 @@ def _build_diagnosis(b) -> str:
         t: min((v for k, v in raw.items() if k.endswith(f", {t} thread(s)")), default=None)
         for t in sorted({1, threads})
     }
-    same = raw.get(f"batch 64, {threads} thread(s)")  # what the build runs: 64, default threads
-    chunks, full = b["encode_in_chunks_of_64_s"], b["build_full_s"]
+    batch = b.get("build_batch_size", 64)
+    same = raw.get(f"batch {batch}, {threads} thread(s)")  # the build's batch, default threads
+    chunks, full = b["encode_in_chunks_s"], b["build_full_s"]
     text = (
         f"4. **Build at {b['build_vs_raw']:.2f}x the raw encode rate.** In the scan, the fastest "
         f"raw encode was {b['best_raw']} ("
         + ", ".join(f"best with {t} thread(s): {v:.1f} s" for t, v in by_threads.items() if v)
-        + "). The build encodes with torch's default threads in calls of 64 texts at batch "
-        "size 64"
+        + "). The build encodes with torch's default threads in calls of 64 texts, "
+        f"{'longest first across the build, ' if b.get('build_sorts') else ''}at batch size {batch}"
     )
     if same:
         text += (
