@@ -4,7 +4,9 @@ Every heading that can hold entries is a candidate, empty ones included. Per can
 paper gets the features of ``features.py`` (nearest entries, centroid, neighbour vote,
 heading path, BM25); a conditional logit learnt from the list itself weighs them, and one
 temperature calibrates the result (``calibration.py``). Both are fitted once, on first use,
-by leave-one-out over the list's entries: a few matrix products, then cached.
+by leave-one-out over the list's entries (a bounded sample of them on a long list,
+``training.py``): a few matrix products, then cached; ``reuse.py`` reuses the fit for
+another version of the list with the same entries (check-pr's BASE).
 
 Why this and not plain nearest-neighbour voting: on the OWASP benchmark (docs/quality.md) the
 combiner places new papers better, and its confidence means what it says, so one threshold
@@ -35,12 +37,13 @@ from secml_papers.index.features import (
     section_features,
 )
 from secml_papers.index.lexical import LexicalIndex
+from secml_papers.index.probe import Design
+from secml_papers.index.training import SAMPLE_ABOVE, training_features, training_rows
 
 ABSTAIN_BELOW = 0.7  # chosen from the reliability curve: bench/quality.py, docs/quality.md
 EVIDENCE = 3
 NEW_SECTION_WEIGHT = 0.2  # how often a paper belongs to a new or empty section, roughly
 MIN_TO_FIT = 8  # fewer labelled entries than this: fixed weights, no fitting
-_LOO_CAP = 3000
 # Used when the list is too small to learn from: nearest entries and heading count alike.
 _FALLBACK = {"knn": 10.0, "head": 15.0}
 # Off-topic guard: a paper this far below the list's own entries abstains whatever its ranking.
@@ -87,6 +90,7 @@ class Categorizer:
         embedder: Embedder,
         abstain_below: float = ABSTAIN_BELOW,
         texts: Sequence[str] | None = None,
+        sample_above: int = SAMPLE_ABOVE,
     ) -> None:
         self.papers = tuple(papers)
         self.vectors = vectors
@@ -94,8 +98,11 @@ class Categorizer:
         self.embedder = embedder
         self.abstain_below = abstain_below
         self.texts = tuple(texts) if texts is not None else tuple(p.title for p in self.papers)
+        self.sample_above = sample_above
         index = {path: j for j, path in enumerate(self.candidates)}
         self.labels = np.array([index.get(p.section, -1) for p in self.papers], dtype=np.int64)
+        self.design: Design | None = None  # the probes' inverse, when shared (reuse.py)
+        self.derived: dict[tuple, Categorizer] = {}  # other candidates, same entries (reuse.py)
 
     @cached_property
     def heading_vectors(self) -> np.ndarray:
@@ -108,19 +115,23 @@ class Categorizer:
         return Evidence(self.labels, self.vectors, self.heading_vectors, self.candidates)
 
     @cached_property
-    def _probes(self) -> Probes:
-        return fit_probes(self.evidence)
+    def probes(self) -> Probes:
+        return fit_probes(self.evidence, self.design)
 
     @cached_property
-    def _lexical(self) -> tuple[LexicalIndex, LexicalIndex]:
+    def entries_lexical(self) -> LexicalIndex:
+        return LexicalIndex(self.texts)
+
+    @cached_property
+    def lexical(self) -> tuple[LexicalIndex, LexicalIndex]:
         headings = [heading_text(p) for p in self.candidates]
-        return LexicalIndex(self.texts), LexicalIndex(headings)
+        return self.entries_lexical, LexicalIndex(headings)
 
     def features(
         self, vectors: np.ndarray, texts: Sequence[str], hidden: np.ndarray | None = None
     ) -> np.ndarray:
         """(queries, candidates, features) for papers given by vector and text."""
-        entries, headings = self._lexical
+        entries, headings = self.lexical
         sims = vectors @ self.vectors.T if len(self.vectors) else np.zeros((len(vectors), 0))
         base = section_features(
             self.evidence,
@@ -133,18 +144,16 @@ class Categorizer:
         if hidden is not None and hidden.any():
             probes = self._probes_without(vectors, hidden)
         else:
-            probes = probe_features(self.evidence, vectors, self._probes)
+            probes = probe_features(self.evidence, vectors, self.probes)
         return np.concatenate([base, probes], axis=2)
 
     def _probes_without(self, vectors: np.ndarray, hidden: np.ndarray) -> np.ndarray:
         """Probe features with each query's hidden entries left out of the probe's fit.
 
-        Queries that are entries of the list (leave-one-out, emptied sections) use exact
-        closed forms; other papers with hidden entries (rare) get a probe refitted per set.
+        Queries that are entries of the list use exact closed forms; other papers with hidden
+        entries (rare) get a probe refitted per set. (The training rows: ``training.py``.)
         """
         rows = np.flatnonzero(self.labels >= 0)
-        if self._is_leave_one_out(vectors, hidden):
-            return probe_features(self.evidence, None, self._probes)
         out = np.zeros((len(vectors), len(self.candidates), len(PROBE_FEATURES)))
         masks: dict[bytes, list[int]] = {}
         for q, mask in enumerate(hidden):
@@ -156,7 +165,7 @@ class Categorizer:
             if all(i is not None and mask[i] for i in own):
                 gone = np.flatnonzero(mask[rows])
                 mine = np.array([position[int(i)] for i in own])
-                out[queries] = probe_features_without(self.evidence, self._probes, mine, gone)
+                out[queries] = probe_features_without(self.evidence, self.probes, mine, gone)
                 continue
             labels = np.where(mask, -1, self.labels)
             evidence = Evidence(labels, self.vectors, self.heading_vectors, self.candidates)
@@ -168,30 +177,22 @@ class Categorizer:
         found = np.flatnonzero((self.labels >= 0) & np.all(self.vectors == vector, axis=1))
         return int(found[0]) if len(found) == 1 else None
 
-    def _is_leave_one_out(self, vectors: np.ndarray, hidden: np.ndarray) -> bool:
-        rows = np.flatnonzero(self.labels >= 0)
-        return (
-            hidden.shape[0] == len(rows)
-            and bool(hidden[np.arange(len(rows)), rows].all())
-            and int(hidden.sum()) == len(rows)
-            and np.array_equal(vectors, self.vectors[rows])
-        )
-
     @cached_property
     def labelled(self) -> np.ndarray:
-        """The entries that sit in a candidate section: what the model learns from."""
-        return np.flatnonzero(self.labels >= 0)[:_LOO_CAP]
+        """The entries that sit in a candidate section and the model learns from: all of them
+        up to ``sample_above``, else a sample stratified by section (``training.py``)."""
+        return training_rows(self.labels, self.sample_above)
 
     @cached_property
+    def _training(self) -> tuple[np.ndarray, np.ndarray]:
+        return training_features(self, self.labelled)
+
+    @property
     def loo_features(self) -> np.ndarray:
         """Each labelled entry's features with itself hidden from the evidence."""
-        rows = self.labelled
-        hidden = np.zeros((len(rows), len(self.papers)), dtype=bool)
-        hidden[np.arange(len(rows)), rows] = True
-        texts = [self.texts[i] for i in rows]
-        return self.features(self.vectors[rows], texts, hidden)
+        return self._training[0]
 
-    @cached_property
+    @property
     def new_section_features(self) -> np.ndarray:
         """Each labelled entry's features with its whole section emptied, and two others.
 
@@ -200,15 +201,7 @@ class Categorizer:
         ignore headings. Two decoy sections (the next ones in the list) are emptied too, so
         that being empty is no clue in itself; the heading has to tell them apart.
         """
-        rows = self.labelled
-        count = len(self.candidates)
-        truth = self.labels[rows]
-        emptied = [truth, (truth + 1) % count, (truth + 2) % count]
-        hidden = np.zeros((len(rows), len(self.papers)), dtype=bool)
-        for sections in emptied:
-            hidden |= self.labels[None, :] == sections[:, None]
-        texts = [self.texts[i] for i in rows]
-        return self.features(self.vectors[rows], texts, hidden)
+        return self._training[1]
 
     @cached_property
     def _fitted(self) -> tuple[Combiner, np.ndarray | None]:
@@ -286,8 +279,10 @@ class Categorizer:
         order = np.argsort(-confidences, kind="stable")
         suggestions = []
         for j in order:
-            members = [i for i in np.flatnonzero(self.labels == j) if i not in skip]
-            ranked = sorted(members, key=lambda i: -sims[i])[:EVIDENCE]
+            members = self.evidence.members[j]
+            if skip:
+                members = members[~np.isin(members, list(skip))]
+            ranked = members[np.argsort(-sims[members], kind="stable")[:EVIDENCE]]
             evidence = tuple(self.papers[i].id for i in ranked)
             suggestions.append(Suggestion(self.candidates[j], float(confidences[j]), evidence))
         off_topic = best < self.off_topic_below

@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
-from secml_papers.index.probe import RidgeProbe
+from secml_papers.index.probe import Design, RidgeProbe
 
 BASE_FEATURES = (
     "knn",
@@ -75,10 +76,20 @@ class Evidence:
     vectors: np.ndarray  # entry vectors (rows L2-normalised)
     heading_vectors: np.ndarray  # one per candidate section
     candidates: tuple[tuple[str, ...], ...]  # the candidate sections' heading paths
+    # group sums and the norms of large hidden sets, by grouping: computed once per list,
+    # not once per chunk of training rows (``training.py``)
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def n_sections(self) -> int:
         return len(self.heading_vectors)
+
+    @cached_property
+    def members(self) -> list[np.ndarray]:
+        """Per candidate section, its entries (indices in list order)."""
+        order = np.argsort(self.labels, kind="stable")
+        bounds = np.searchsorted(self.labels[order], np.arange(self.n_sections + 1))
+        return [order[bounds[j] : bounds[j + 1]] for j in range(self.n_sections)]
 
 
 def section_features(
@@ -106,14 +117,13 @@ def section_features(
     onehot = np.zeros((n, sections))
     rows = np.flatnonzero(labels >= 0)
     onehot[rows, labels[rows]] = 1.0
-    norms = _centroid_norms(evidence.vectors, onehot, visible)
-    for j in range(sections):
-        members = np.flatnonzero(labels == j)
+    norms = _centroid_norms(evidence, "section", onehot, visible)
+    for j, members in enumerate(evidence.members):
         seen = visible[:, members]
         counts = seen.sum(axis=1)
         present = counts > 0
         member_sims = np.where(seen, sims[:, members], -np.inf)
-        top = -np.sort(-member_sims, axis=1)[:, :KNN_K]
+        top = _largest(member_sims, KNN_K)
         kept = np.isfinite(top)
         knn = np.where(kept, top, 0.0).sum(axis=1) / np.maximum(kept.sum(axis=1), 1)
         out[:, j, 0] = np.where(present, knn, 0.0)
@@ -125,9 +135,30 @@ def section_features(
     for column, key in ((6, _parent), (7, _kind)):
         groups = _grouping(evidence.candidates, key)
         member = onehot @ groups  # entries x groups
-        out[:, :, column] = _centroid_sims(evidence.vectors, member, sims, visible) @ groups.T
+        centroid = _centroid_sims(evidence, key.__name__, member, sims, visible)
+        out[:, :, column] = centroid @ groups.T
     out[:, :, 3] = head_sims
     out[:, :, 5] = lex_head / np.maximum(lex_head.max(axis=1, keepdims=True), 1e-9)
+    return out
+
+
+def _largest(values: np.ndarray, k: int) -> np.ndarray:
+    """Each row's k largest values, largest first (a partial sort: the same values)."""
+    if values.shape[1] > k:
+        values = -np.partition(-values, k - 1, axis=1)[:, :k]
+    return -np.sort(-values, axis=1)[:, :k]
+
+
+def _nearest(masked: np.ndarray, k: int) -> np.ndarray:
+    """``np.argsort(-masked, axis=1, kind="stable")[:, :k]``, without sorting whole rows:
+    the rows at or above each row's k-th largest value, then a stable sort of those few."""
+    if masked.shape[1] <= 4 * k:
+        return np.argsort(-masked, axis=1, kind="stable")[:, :k]
+    kth = -np.partition(-masked, k - 1, axis=1)[:, k - 1]
+    out = np.empty((masked.shape[0], k), dtype=np.int64)
+    for q in range(masked.shape[0]):
+        near = np.flatnonzero(masked[q] >= kth[q])
+        out[q] = near[np.argsort(-masked[q, near], kind="stable")[:k]]
     return out
 
 
@@ -137,7 +168,7 @@ def _vote_shares(masked: np.ndarray, labels: np.ndarray, sections: int) -> np.nd
     k = min(VOTE_K, masked.shape[1])
     if k == 0:
         return shares
-    nearest = np.argsort(-masked, axis=1, kind="stable")[:, :k]
+    nearest = _nearest(masked, k)
     for q in range(queries):
         for i in nearest[q]:
             if np.isfinite(masked[q, i]):
@@ -149,17 +180,22 @@ def _vote_shares(masked: np.ndarray, labels: np.ndarray, sections: int) -> np.nd
 Probes = list[tuple[RidgeProbe, np.ndarray]]  # a probe and its (sections, groups) map
 
 
-def fit_probes(evidence: Evidence) -> Probes:
-    """The three ridge probes (section, parent, heading name) on the labelled entries."""
+def fit_probes(evidence: Evidence, design: Design | None = None) -> Probes:
+    """The three ridge probes (section, parent, heading name) on the labelled entries.
+
+    They share one ``Design`` (the labelled entries' ridge inverse), which does not depend on
+    the sections: ``design`` is reused when given.
+    """
     rows = np.flatnonzero(evidence.labels >= 0)
     if len(rows) < 2:
         return []
+    design = Design.of(evidence.vectors[rows]) if design is None else design
     onehot = np.zeros((len(rows), evidence.n_sections))
     onehot[np.arange(len(rows)), evidence.labels[rows]] = 1.0
     probes = []
     for key in (lambda p: p, _parent, _kind):
         groups = _grouping(evidence.candidates, key)
-        probes.append((RidgeProbe(evidence.vectors[rows], onehot @ groups), groups))
+        probes.append((RidgeProbe(evidence.vectors[rows], onehot @ groups, design=design), groups))
     return probes
 
 
@@ -182,16 +218,22 @@ def probe_features(
 
 
 def probe_features_without(
-    evidence: Evidence, probes: Probes, queries: np.ndarray, hidden: np.ndarray
+    evidence: Evidence,
+    probes: Probes,
+    queries: np.ndarray,
+    hidden: np.ndarray,
+    primal: bool = False,
 ) -> np.ndarray:
     """Probe features of labelled entries ``queries`` with the entries ``hidden`` (a set that
     includes the queries) left out of the probes' fit; both are positions among the labelled
-    entries. Exact, and far cheaper than refitting (``RidgeProbe.block_out``)."""
+    entries. Exact, and far cheaper than refitting (``RidgeProbe.block_out``); ``primal`` for
+    blocks larger than the dimension (the probes then share one Gram matrix)."""
     out = np.zeros((len(queries), evidence.n_sections, len(PROBE_FEATURES)))
     where = {int(h): k for k, h in enumerate(hidden)}
     picked = [where[int(q)] for q in queries]
+    gram = probes[0][0].design.without(hidden) if primal and probes else None
     for column, (probe, groups) in enumerate(probes):
-        out[:, :, column] = probe.block_out(hidden)[picked] @ groups.T
+        out[:, :, column] = probe.block_out(hidden, gram)[picked] @ groups.T
     return out
 
 
@@ -214,24 +256,45 @@ def _grouping(candidates: Sequence[tuple[str, ...]], key) -> np.ndarray:
 
 
 def _centroid_sims(
-    vectors: np.ndarray, member: np.ndarray, sims: np.ndarray, visible: np.ndarray
+    evidence: Evidence, name: str, member: np.ndarray, sims: np.ndarray, visible: np.ndarray
 ) -> np.ndarray:
     """(queries, groups): cosine of each query to each group's mean visible entry vector."""
-    norms = _centroid_norms(vectors, member, visible)
+    norms = _centroid_norms(evidence, name, member, visible)
     totals = (np.where(visible, sims, 0.0)) @ member
     return np.divide(totals, norms, out=np.zeros_like(totals), where=norms > 1e-9)
 
 
-def _centroid_norms(vectors: np.ndarray, member: np.ndarray, visible: np.ndarray) -> np.ndarray:
-    """Per query, the length of each group's sum of visible entry vectors."""
-    sums = member.T @ vectors  # (groups, dim)
-    full = np.linalg.norm(sums, axis=1)
+_CACHED_GONE = 64  # hidden sets at least this large (emptied sections) are remembered
+_CACHE_SIZE = 1024
+
+
+def _centroid_norms(
+    evidence: Evidence, name: str, member: np.ndarray, visible: np.ndarray
+) -> np.ndarray:
+    """Per query, the length of each group's sum of visible entry vectors (``member``: the
+    entries' one-hot groups of grouping ``name``).
+
+    Queries that hide the same entries (a whole section emptied) share one computation."""
+    vectors, cache = evidence.vectors, evidence.cache
+    if ("sums", name) not in cache:
+        sums = member.T @ vectors  # (groups, dim)
+        cache[("sums", name)] = sums, np.linalg.norm(sums, axis=1)
+    sums, full = cache[("sums", name)]
     norms = np.empty((visible.shape[0], member.shape[1]))
-    labelled = member.sum(axis=1) > 0
+    labelled = evidence.labels >= 0
+    done: dict[bytes, np.ndarray] = {}
     for q in range(visible.shape[0]):
         gone = np.flatnonzero(~visible[q] & labelled)
-        if len(gone):
-            norms[q] = np.linalg.norm(sums - member[gone].T @ vectors[gone], axis=1)
-        else:
+        if not len(gone):
             norms[q] = full
+            continue
+        key = gone.tobytes()
+        if key not in done:
+            kept = cache.get((name, key)) if len(gone) >= _CACHED_GONE else None
+            if kept is None:
+                kept = np.linalg.norm(sums - member[gone].T @ vectors[gone], axis=1)
+                if len(gone) >= _CACHED_GONE and len(cache) < _CACHE_SIZE:
+                    cache[(name, key)] = kept
+            done[key] = kept
+        norms[q] = done[key]
     return norms

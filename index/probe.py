@@ -12,9 +12,34 @@ learnt from its namesakes under other parents.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
+
 import numpy as np
 
 RIDGE = 1.0
+
+
+@dataclass(frozen=True)
+class Design:
+    """The entry vectors (with a bias column) and their ridge inverse: what every probe on the
+    same entries shares, and the costly part of fitting one (n x d^2, then d^3)."""
+
+    x: np.ndarray
+    gram: np.ndarray
+    inverse: np.ndarray
+
+    @classmethod
+    def of(cls, vectors: np.ndarray, ridge: float = RIDGE) -> Design:
+        x = _with_bias(vectors)
+        gram = x.T @ x + ridge * np.eye(x.shape[1])
+        return cls(x, gram, np.linalg.inv(gram))
+
+    def without(self, block: np.ndarray) -> np.ndarray:
+        """The ridge Gram matrix of the entries outside ``block``: for ``block_out`` in the
+        primal, shared by every probe on these entries."""
+        xb = self.x[block]
+        return self.gram - xb.T @ xb
 
 
 class RidgeProbe:
@@ -23,35 +48,58 @@ class RidgeProbe:
     The primal form ((dim+1) x (dim+1)) keeps the cost linear in the number of entries.
     """
 
-    def __init__(self, vectors: np.ndarray, member: np.ndarray, ridge: float = RIDGE) -> None:
-        x = _with_bias(vectors)
-        self.x = x
+    def __init__(
+        self,
+        vectors: np.ndarray,
+        member: np.ndarray,
+        ridge: float = RIDGE,
+        design: Design | None = None,
+    ) -> None:
+        design = Design.of(vectors, ridge) if design is None else design
+        self.design = design
+        self.x = design.x
         self.mean = member.mean(axis=0)
         self.y = member - self.mean
-        self.inverse = np.linalg.inv(x.T @ x + ridge * np.eye(x.shape[1]))
-        self.weights = self.inverse @ x.T @ self.y
+        self.inverse = design.inverse
+        self.weights = self.inverse @ self.x.T @ self.y
 
     def predict(self, vectors: np.ndarray) -> np.ndarray:
         """(queries, groups) scores for papers that are not entries."""
         return _with_bias(vectors) @ self.weights + self.mean
 
-    def block_out(self, block: np.ndarray) -> np.ndarray:
+    def block_out(self, block: np.ndarray, gram: np.ndarray | None = None) -> np.ndarray:
         """(len(block), groups): scores of entries ``block`` from the probe fitted without them.
 
         Exact for ridge: the held-out residuals are (I - H_BB)^-1 times the fitted ones, so a
-        whole section is left out by a solve the size of the section, not a refit.
+        whole section is left out by a solve the size of the section, not a refit. Given
+        ``gram`` (``Design.without(block)``), the probe is refitted in the primal instead,
+        which costs less once the block is larger than the dimension (same result, up to
+        rounding).
         """
         xb = self.x[block]
+        if gram is not None:
+            rhs = self.xty - xb.T @ self.y[block]
+            return xb @ np.linalg.solve(gram, rhs) + self.mean
         hat = xb @ self.inverse @ xb.T
         residual = self.y[block] - xb @ self.weights
         held_out = np.linalg.solve(np.eye(len(block)) - hat, residual)
         return self.y[block] - held_out + self.mean
 
-    def leave_one_out(self) -> np.ndarray:
-        """(entries, groups): each entry's scores from the probe fitted without it (exact)."""
-        fitted = self.x @ self.weights
-        h = np.einsum("ij,jk,ik->i", self.x, self.inverse, self.x)[:, None]
-        return (fitted - h * self.y) / np.maximum(1.0 - h, 1e-9) + self.mean
+    @cached_property
+    def xty(self) -> np.ndarray:
+        return self.x.T @ self.y
+
+    def leave_one_out(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """(entries, groups): each entry's scores from the probe fitted without it (exact);
+        ``rows`` picks some entries (positions among the fitted ones), default all."""
+        if rows is None:
+            x, y = self.x, self.y
+            h = np.einsum("ij,jk,ik->i", x, self.inverse, x)[:, None]
+        else:  # a sample of a long list: the same diagonal by one matrix product
+            x, y = self.x[rows], self.y[rows]
+            h = ((x @ self.inverse) * x).sum(axis=1)[:, None]
+        fitted = x @ self.weights
+        return (fitted - h * y) / np.maximum(1.0 - h, 1e-9) + self.mean
 
 
 def _with_bias(vectors: np.ndarray) -> np.ndarray:
