@@ -1,7 +1,8 @@
 """Where each paper a pull request adds belongs, and which entries it nearly duplicates.
 
 Evidence comes from BASE's entries only, never from the added papers themselves; the
-candidates are HEAD's sections (new and empty ones too).
+candidates are HEAD's sections (new and empty ones too). A categorizer already fitted on
+BASE's entries (the served list's) is reused rather than fitted again (``reuse.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from secml_papers.corpus.records import Paper, Section
 from secml_papers.index.categorize import Categorizer, Suggestion
 from secml_papers.index.embedder import Embedder
 from secml_papers.index.evaluate import agrees
+from secml_papers.index.reuse import for_sections, has_evidence
 
 # Measured by bench/checkpr_thresholds.py on the data set's 347 titles: at 0.90, 1.7% of
 # distinct papers have another title this close, and 93% of rewrites of a title (case,
@@ -37,10 +39,16 @@ def place_added(
     head_sections: Sequence[Section],
     added: Sequence[Paper],
     embedder: Embedder,
+    fitted: Categorizer | None = None,
 ) -> list[Placement]:
+    """``fitted``: a categorizer that may have been fitted on BASE's entries already; used
+    only when it has (same ids, titles, sections and vectors), else one is fitted here."""
     if not added:
         return []
-    categorizer = Categorizer(base_papers, base_vectors, head_sections, embedder)
+    if fitted is not None and has_evidence(fitted, base_papers, base_vectors):
+        categorizer = for_sections(fitted, head_sections)
+    else:
+        categorizer = Categorizer(base_papers, base_vectors, head_sections, embedder)
     vectors = embedder.embed([p.title for p in added])
     out = []
     for i, (paper, vector) in enumerate(zip(added, vectors, strict=True)):

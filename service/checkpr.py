@@ -14,7 +14,7 @@ from secml_papers.corpus.errors import InputError
 from secml_papers.corpus.lint import lint_list
 from secml_papers.corpus.order import order_problems
 from secml_papers.corpus.parse import parse_list
-from secml_papers.corpus.records import Paper
+from secml_papers.corpus.records import Paper, PaperList
 from secml_papers.index.build import paper_text
 from secml_papers.index.placement import Placement, place_added
 from secml_papers.service.library import Library
@@ -123,7 +123,10 @@ def check_pr(
     diff = diff_lists(base, head)
     year = (today or dt.date.today()).year
     vectors = _vectors(library, base.papers, max_new_embeddings)
-    placements = place_added(base.papers, vectors, head.sections, diff.added, library.embedder)
+    fitted = library.categorizer if diff.added and _serves(library, base, vectors) else None
+    placements = place_added(
+        base.papers, vectors, head.sections, diff.added, library.embedder, fitted
+    )
     exact = find_duplicates(diff.added, base.papers)
     added = tuple(
         AddedPaper(p, exact.get(p.paper.id, ()) + _possible(p, exact.get(p.paper.id, ())))
@@ -161,6 +164,20 @@ def _check_size(name: str, text: str) -> None:
             raise InputError(
                 f"line {number} of the {name} list is longer than {MAX_LINE_CHARS:,} characters"
             )
+
+
+def _serves(library: Library, base: PaperList, vectors: np.ndarray) -> bool:
+    """Whether the library serves BASE's entries and vectors: then its fitted categorizer is
+    reused (``place_added`` checks again), and none is fitted for this check."""
+    index = library.index()
+    return (
+        len(index.papers) == len(base.papers)
+        and all(
+            (p.id, p.title, p.section) == (q.id, q.title, q.section)
+            for p, q in zip(base.papers, index.papers, strict=True)
+        )
+        and np.array_equal(vectors, index.vectors)
+    )
 
 
 def _vectors(library: Library, papers: tuple[Paper, ...], cap: int | None = None) -> np.ndarray:

@@ -1,0 +1,64 @@
+"""Reusing a fitted categorizer for another version of the list: check-pr's BASE is usually
+the list being served, whose categorizer is fitted already.
+
+Same entries (id, title, section, vector) and the same candidate sections: the very same
+categorizer, so the answers are those of a fresh fit. Same entries, other sections (HEAD adds
+or renames one): a new categorizer, whose combiner must be fitted again (every feature row
+has another section), but which shares what does not depend on the sections: the probes'
+ridge inverse (when the same entries are labelled) and the entries' BM25 index.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+from secml_papers.corpus.records import Paper, Section
+from secml_papers.index.categorize import Categorizer
+
+KEEP = 4  # categorizers kept per fitted one for other candidate sections
+_lock = threading.Lock()
+
+
+def has_evidence(categorizer: Categorizer, papers: Sequence[Paper], vectors: np.ndarray) -> bool:
+    """Whether ``categorizer`` learns from exactly these entries and vectors, with the texts a
+    fresh ``Categorizer(papers, vectors, ...)`` would read (the titles)."""
+    own = categorizer.papers
+    return (
+        len(papers) == len(own)
+        and categorizer.texts == tuple(p.title for p in own)
+        and all(
+            (p.id, p.title, p.section) == (q.id, q.title, q.section)
+            for p, q in zip(papers, own, strict=True)
+        )
+        and np.array_equal(np.asarray(vectors), categorizer.vectors)
+    )
+
+
+def for_sections(categorizer: Categorizer, sections: Sequence[Section]) -> Categorizer:
+    """The categorizer of the same entries with ``sections`` as the candidates.
+
+    The last few are kept on ``categorizer``, so re-runs of a check on a pull request that
+    adds a section fit once.
+    """
+    key = tuple(s.path for s in sections if s.can_hold_entries)
+    if key == categorizer.candidates:
+        return categorizer
+    with _lock:
+        found = categorizer.derived.get(key)
+    if found is not None:
+        return found
+    c = categorizer
+    other = Categorizer(
+        c.papers, c.vectors, sections, c.embedder, c.abstain_below, c.texts, c.sample_above
+    )
+    if np.array_equal(other.labels >= 0, c.labels >= 0) and c.probes:
+        other.design = c.probes[0][0].design
+    other.__dict__["entries_lexical"] = c.entries_lexical  # a cached_property, filled in
+    with _lock:
+        while len(c.derived) >= KEEP:
+            c.derived.pop(next(iter(c.derived)))
+        c.derived[key] = other
+    return other
