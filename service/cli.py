@@ -365,7 +365,7 @@ def serve(
 
     library = _library(ctx)
     index = _index(ctx)
-    _ = library.categorizer.temperature  # fit once now, not on the first request
+    library.fit_in_background()  # /search answers meanwhile; /categorize waits for the fit
     output.err.print(
         Text(
             f"serving {library.paper_list.title or library.source.name} "

@@ -126,12 +126,29 @@ class Library:
 
     @property
     def categorizer(self) -> Categorizer:
+        """The served list's categorizer, fitted: the first caller fits it (or waits for the
+        fit ``fit_in_background`` started), later ones get it at once."""
         served = self._current()
         if served.categorizer is None:
             with self._derive:
                 if served.categorizer is None:
                     served.categorizer = _categorizer(served, self.embedder)
         return served.categorizer
+
+    def fit_in_background(self) -> threading.Thread:
+        """Fit the categorizer on a daemon thread, so a server answers /search meanwhile;
+        /categorize and /check-pr wait for it (``categorizer``). A failure is reported, and
+        the next request that needs the categorizer tries again."""
+
+        def fit() -> None:
+            try:
+                _ = self.categorizer
+            except Exception as err:  # reported; the next request retries
+                self.notify(f"warning: fitting the categorizer failed: {err}")
+
+        thread = threading.Thread(target=fit, name="fit-categorizer", daemon=True)
+        thread.start()
+        return thread
 
     def build(self, progress: Progress | None = None) -> BuildReport:
         """Build now (embedding only what changed) and serve the result."""
@@ -284,8 +301,13 @@ def open_store(settings: Settings) -> VectorStore:
 
 
 def _categorizer(served: Served, embedder: Embedder) -> Categorizer:
+    """Fitted before it is returned (and so before anyone can see it): its calibration is
+    bounded on a long list (index/training.py)."""
     index = served.index
-    return Categorizer(index.papers, index.vectors, served.listed.paper_list.sections, embedder)
+    sections = served.listed.paper_list.sections
+    categorizer = Categorizer(index.papers, index.vectors, sections, embedder)
+    _ = categorizer.temperature, categorizer.off_topic_below
+    return categorizer
 
 
 def _same(old: Served, new: Served) -> bool:
@@ -293,8 +315,8 @@ def _same(old: Served, new: Served) -> bool:
 
 
 def _warm(served: Served) -> None:
-    """Fit what the first request would otherwise pay for: calibration and search tables."""
+    """Prepare what the first request would otherwise pay for: the search tables (the
+    categorizer is fitted by ``_categorizer``, bounded by its sampled fit)."""
     assert served.categorizer is not None
-    _ = served.categorizer.temperature
     if served.index.papers:
         served.index.search(served.index.papers[0].title, k=1)
