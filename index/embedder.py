@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -19,6 +20,7 @@ import numpy as np
 
 from secml_papers.corpus.errors import ModelError
 from secml_papers.index.packaged import SPLIT_MODELS, split_model_path
+from secml_papers.index.threads import ThreadChooser
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # texts per forward pass: bench/perf_build.py's scan found 16 fastest on abstracts (every text
@@ -82,6 +84,8 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
+        self._threads: ThreadChooser | None = None  # torch's thread count for small calls
+        self._current_threads = 0
 
     def _load(self):
         with self._lock:
@@ -99,6 +103,10 @@ class SentenceTransformerEmbedder:
                     self._model = SentenceTransformer(str(self.path), device="cpu")
                 except Exception as err:  # a broken model folder is a user's problem
                     raise ModelError(f"model {self.name!r} could not be loaded: {err}") from err
+                import torch
+
+                self._current_threads = torch.get_num_threads()
+                self._threads = ThreadChooser(self._current_threads)
             return self._model
 
     @property
@@ -113,6 +121,8 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
+            threads = self._use_threads(len(texts))
+            started = time.perf_counter()
             vectors = model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -120,4 +130,17 @@ class SentenceTransformerEmbedder:
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
+            assert self._threads is not None
+            self._threads.record(len(texts), threads, time.perf_counter() - started)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _use_threads(self, texts: int) -> int:
+        """Set torch's thread count for this call (index/threads.py chooses it)."""
+        assert self._threads is not None
+        threads = self._threads.choose(texts)
+        if threads != self._current_threads:
+            import torch
+
+            torch.set_num_threads(threads)
+            self._current_threads = threads
+        return threads
