@@ -8,11 +8,13 @@ CLI, then ``secml-papers serve`` runs as a subprocess on 127.0.0.1. Queries are 
 to a server, so no cache can help. In every repeat, side by side:
 
 * in-process: ``SentenceTransformer.encode([q])`` + ``IndexFlatIP.search`` on the served
-  vectors, in a worker thread (as the server runs a request) and in the main thread with
-  torch's default threads and with one thread; the fastest is the baseline;
+  vectors, in a process of its own where only the main thread runs torch, with torch's
+  default threads and with one thread; the faster is the baseline;
 * HTTP, one client, on the same queries: ``GET /search`` in the default (hybrid) mode, and
   on fresh queries in ``mode=dense`` (the same work as the baseline plus the service);
-* HTTP throughput and latency with 8 and 32 concurrent clients (httpx, asyncio);
+* HTTP throughput and latency with 8 and 32 concurrent clients (asyncio, keep-alive
+  connections, a lean client that costs microseconds per request, as wrk would; one row with
+  httpx as the client, for context);
 * the same with a second server started with ``OMP_NUM_THREADS=1`` (diagnostic; not in
   ``--quick``, nor the thread experiment below).
 
@@ -38,6 +40,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import numpy as np
@@ -58,6 +61,7 @@ from perf_common import (
     verdict,
 )
 
+from secml_papers.index.batching import BatchingEmbedder
 from secml_papers.index.embedder import SentenceTransformerEmbedder
 from secml_papers.service.api import create_app
 from secml_papers.service.library import Library
@@ -90,27 +94,64 @@ def take(pool: Iterator[str], n: int) -> list[str]:
     return out
 
 
-async def _load(url: str, queries: list[str], clients: int, params: dict) -> tuple[list, float]:
+async def _get(reader, writer, target: str) -> None:
+    """One GET on a kept-alive HTTP/1.1 connection; the body is read and dropped."""
+    writer.write(f"GET {target} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0].decode()
+    if status != "HTTP/1.1 200 OK":
+        raise SystemExit(f"/search answered {status}")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    await reader.readexactly(length)
+
+
+async def _load(
+    url: str, queries: list[str], clients: int, params: dict, lean: bool
+) -> tuple[list, float]:
+    """``clients`` concurrent keep-alive connections sending the queries one after another.
+
+    The lean client writes the request line itself and reads the answer by its
+    Content-Length (a few microseconds, as wrk would): the time measured is the server's and
+    the socket's. ``lean=False`` sends the same requests with httpx (context: what a Python
+    client adds)."""
     latencies: list[float] = []
     todo = iter(queries)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
+    extra = "".join(f"&{k}={quote(v)}" for k, v in params.items())
+    host, port = url.removeprefix("http://").split(":")
 
-        async def worker() -> None:
+    async def lean_worker() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
             for q in todo:
                 t = time.perf_counter()
-                r = await client.get("/search", params={"q": q, **params})
-                r.raise_for_status()
+                await _get(reader, writer, f"/search?q={quote(q)}{extra}")
                 latencies.append(time.perf_counter() - t)
+        finally:
+            writer.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        return latencies, time.perf_counter() - started
+    async def httpx_worker(client: httpx.AsyncClient) -> None:
+        for q in todo:
+            t = time.perf_counter()
+            (await client.get("/search", params={"q": q, **params})).raise_for_status()
+            latencies.append(time.perf_counter() - t)
+
+    started = time.perf_counter()
+    if lean:
+        await asyncio.gather(*(lean_worker() for _ in range(clients)))
+    else:
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+        async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
+            await asyncio.gather(*(httpx_worker(client) for _ in range(clients)))
+    return latencies, time.perf_counter() - started
 
 
-def http_load(url: str, queries: list[str], clients: int, **params: str) -> dict:
+def http_load(url: str, queries: list[str], clients: int, lean: bool = True, **params: str) -> dict:
     """p50, p95 (ms) and throughput (queries/s) of ``clients`` concurrent /search clients."""
-    latencies, wall = asyncio.run(_load(url, queries, clients, params))
+    latencies, wall = asyncio.run(_load(url, queries, clients, params, lean))
     return {
         "p50_ms": pct(latencies, 50) * 1000,
         "p95_ms": pct(latencies, 95) * 1000,
@@ -118,30 +159,69 @@ def http_load(url: str, queries: list[str], clients: int, **params: str) -> dict
     }
 
 
-def inprocess(model, faiss_index, queries: list[str]) -> dict[str, dict]:
-    """Raw encode + FAISS search, one query at a time: in a worker thread as the server runs a
-    request (torch's default threads), and in the main thread with the default and with one
-    torch thread (set once per block: switching per query recreates the thread pool)."""
+BASELINE = """
+import json, sys, time
+import faiss, numpy as np, torch
+from sentence_transformers import SentenceTransformer
+from secml_papers.index.embedder import resolve_model
+model = SentenceTransformer(str(resolve_model("all-MiniLM-L6-v2")), device="cpu")
+index = faiss.IndexFlatIP(int(sys.argv[2]))
+index.add(np.load(sys.argv[1]))
+faiss.omp_set_num_threads(1)
+default = torch.get_num_threads()
+model.encode(["warm up"])
+print("ready", flush=True)
+for line in sys.stdin:
+    queries, threads = json.loads(line)
+    torch.set_num_threads(threads or default)
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        v = model.encode([q], normalize_embeddings=True, convert_to_numpy=True)
+        index.search(np.ascontiguousarray(v, dtype=np.float32), 10)
+        times.append(time.perf_counter() - t)
+    print(json.dumps(times), flush=True)
+"""
 
-    def run() -> list[float]:
-        times = []
-        for q in queries:
-            t = time.perf_counter()
-            v = model.encode([q], normalize_embeddings=True, convert_to_numpy=True)
-            faiss_index.search(np.ascontiguousarray(v, dtype=np.float32), 10)
-            times.append(time.perf_counter() - t)
-        return times
 
-    out = {}
-    with ThreadPoolExecutor(1) as worker:
-        out["in-process, worker thread"] = worker.submit(run).result()
-    out[f"in-process, main thread, {DEFAULT_THREADS} threads"] = run()
-    torch.set_num_threads(1)
-    try:
-        out["in-process, main thread, 1 thread"] = run()
-    finally:
-        torch.set_num_threads(DEFAULT_THREADS)
-    return {k: {"p50_ms": pct(t, 50) * 1000, "p95_ms": pct(t, 95) * 1000} for k, t in out.items()}
+class Baseline:
+    """Raw ``SentenceTransformer.encode([q])`` + ``IndexFlatIP.search`` on the served vectors,
+    one query at a time, in a process of its own where only the main thread runs torch (in
+    this process the library's model thread and the clients would share torch's threads with
+    it). Kept running between repeats, so the runs interleave with the HTTP runs."""
+
+    def __init__(self, env: dict[str, str], vectors: np.ndarray, work: Path) -> None:
+        path = work / "baseline-vectors.npy"
+        np.save(path, np.ascontiguousarray(vectors, dtype=np.float32))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", BASELINE, str(path), str(vectors.shape[1])],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        if self.proc.stdout.readline().strip() != "ready":
+            raise SystemExit("the baseline process did not start")
+
+    def run(self, queries: list[str]) -> dict[str, dict]:
+        out = {}
+        for threads, name in ((0, f"{DEFAULT_THREADS} threads"), (1, "1 thread")):
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            self.proc.stdin.write(json.dumps([queries, threads]) + "\n")
+            self.proc.stdin.flush()
+            times = json.loads(self.proc.stdout.readline())
+            out[f"in-process, main thread, {name}"] = {
+                "p50_ms": pct(times, 50) * 1000,
+                "p95_ms": pct(times, 95) * 1000,
+            }
+        return out
+
+    def stop(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(30)
 
 
 async def _asgi(app, queries: list[str], out: list[float]) -> None:
@@ -158,17 +238,19 @@ async def _asgi(app, queries: list[str], out: list[float]) -> None:
 def profile(library: Library, settings: Settings, queries: list[str]) -> dict[str, float]:
     """Median milliseconds of each part of a /search request, in this process.
 
-    The search parts run in a worker thread, as FastAPI runs the (sync) endpoint. The
-    framework's share is the app through ASGI with a stub embedder (random vectors, no model)
-    minus that stub's search; the app with the real model is timed too, as context.
+    The encodes go through the library's batching embedder to the model's own thread, as the
+    server's do. The framework's share is the app through ASGI with a stub embedder (random
+    vectors, no model, behind the same batching embedder) minus that stub's search; the app
+    with the real model is timed too, as context.
     """
     index = library.index()
     names = ("encode", "faiss", "dense", "hybrid", "json", "stub_search", "asgi_stub", "asgi")
     parts: dict[str, list[float]] = {k: [] for k in names}
 
     def direct(q: str) -> None:
-        vector = library.embedder.embed([q])
-        parts["encode"].append(timed(lambda: library.embedder.embed([q])))
+        got = []
+        parts["encode"].append(timed(lambda: got.append(library.embedder.embed([q]))))
+        vector = got[0]  # the later searches find it in the query cache
         parts["faiss"].append(timed(lambda: index.faiss_index.search(vector, 10)))
         parts["dense"].append(timed(lambda: index.search(q, 10, mode="dense")))
         hits = []
@@ -176,15 +258,21 @@ def profile(library: Library, settings: Settings, queries: list[str]) -> dict[st
         body = {"query": q, "results": [h.to_dict() for h in hits]}
         parts["json"].append(timed(lambda: json.dumps(body).encode()))
 
+    half = len(queries) // 2
     with ThreadPoolExecutor(1) as pool:
         pool.submit(direct, "warm up").result()
-        for q in queries:
+        for q in queries[:half]:
             pool.submit(direct, q).result()
-    stub = Library(settings, RandomEmbedder())
+    stub = Library(settings, BatchingEmbedder(RandomEmbedder()))
     stub_index = stub.index()
-    parts["stub_search"] = [timed(lambda q=q: stub_index.search(q, 10)) for q in queries]
-    asyncio.run(_asgi(create_app(stub), queries, parts["asgi_stub"]))
-    asyncio.run(_asgi(create_app(library), queries, parts["asgi"]))
+    stub_vectors = RandomEmbedder().embed(queries[:half])
+    parts["stub_search"] = [
+        timed(lambda q=q, v=v: stub_index.search(q, 10, vector=v))
+        for q, v in zip(queries[:half], stub_vectors, strict=True)
+    ]
+    # fresh queries through the apps: nothing in their query caches
+    asyncio.run(_asgi(create_app(stub), queries[half:], parts["asgi_stub"]))
+    asyncio.run(_asgi(create_app(library), queries[half:], parts["asgi"]))
     return {k: median(v) * 1000 for k, v in parts.items()}
 
 
@@ -245,12 +333,11 @@ def main() -> int:
     work = RESULTS / "query"
     env, settings, pool = setup(work, args.quick)
 
-    library = Library(settings, SentenceTransformerEmbedder())
+    library = Library(settings, BatchingEmbedder(SentenceTransformerEmbedder()))
     index = library.index()
-    model = SentenceTransformerEmbedder()._load()  # raw sentence-transformers, its own copy
-    model.encode(["warm up"])
     servers: dict[str, Server] = {}
     runs: dict[str, list[dict]] = {}
+    baseline = Baseline(env, index.stored_vectors, work)
     try:
         servers["default"] = Server(env, work / "serve.log")
         if not args.quick:  # a diagnostic: the smoke run leaves it out
@@ -261,8 +348,9 @@ def main() -> int:
         for r in range(repeats):
             same = take(pool, n1)
             row = {
-                **inprocess(model, index.faiss_index, same),
+                **baseline.run(same),
                 "HTTP hybrid, 1 client": http_load(url, same, 1),
+                "HTTP hybrid, 1 client, httpx": http_load(url, take(pool, n1), 1, lean=False),
                 "HTTP dense, 1 client": http_load(url, take(pool, n1), 1, mode="dense"),
                 "HTTP hybrid, 8 clients": http_load(url, take(pool, n8), 8),
                 "HTTP hybrid, 32 clients": http_load(url, take(pool, n32), 32),
@@ -280,10 +368,11 @@ def main() -> int:
             )
         rss_after = {name: s.rss_mb() for name, s in servers.items()}
     finally:
+        baseline.stop()
         for s in servers.values():
             s.stop()
     table = {name: {k: median([m[k] for m in ms]) for k in ms[0]} for name, ms in runs.items()}
-    parts = profile(library, settings, take(pool, n1))
+    parts = profile(library, settings, take(pool, 2 * n1))
 
     teams_ms = {}
     if not args.quick:  # a diagnostic: the smoke run leaves it out

@@ -137,20 +137,19 @@ def query_section(q) -> list[str]:
         lines.append(f"| {name} | {m['p50_ms']:.1f} | {m['p95_ms']:.1f} | {qps} |")
     pr, http = q["profile_ms"], q["table"]["HTTP hybrid, 1 client"]["p50_ms"]
     base = q["table"][q["baseline"]]["p50_ms"]
-    worker = q["table"]["in-process, worker thread"]["p50_ms"]
     framework = pr["asgi_stub"] - pr["stub_search"]
     parts = [
         (f"encode + FAISS in-process: the baseline ({q['baseline']})", base),
-        ("the same in a worker thread instead, as the server encodes (difference)", worker - base),
         ("the rest of the search: filters, BM25, fusion, hits (stub embedder)", pr["stub_search"]),
         (
-            "FastAPI, middleware, pydantic, JSON, threadpool, in-process client "
-            "(app through ASGI with the stub, minus its search)",
+            "FastAPI, middleware, pydantic, JSON, the hand-off to the model's thread, in-process "
+            "client (app through ASGI with the stub, minus its search)",
             framework,
         ),
         (
-            "what is left: uvicorn, the socket, the HTTP client, the batching queue's hand-off",
-            http - worker - pr["stub_search"] - framework,
+            "what is left: uvicorn, the socket, the client, the server's model thread against "
+            "the baseline's",
+            http - base - pr["stub_search"] - framework,
         ),
     ]
     lines += [
