@@ -84,3 +84,15 @@ def test_search_mode_over_http_and_cli(fake_library: Library) -> None:
         response = client.get("/search", params={"q": "backdoor", "k": 3, "mode": mode})
         assert response.status_code == 200 and len(response.json()["results"]) == 3
     assert client.get("/search", params={"q": "backdoor", "mode": "x"}).status_code == 422
+
+
+def test_top_rows_is_a_stable_sort_cut_to_k() -> None:
+    from secml_papers.index.search import top_rows
+
+    rng = np.random.default_rng(3)
+    for n, k in [(5, 10), (40, 10), (1000, 10), (1000, 1), (2000, 50)]:
+        for _ in range(20):
+            scores = rng.integers(0, 6, size=n).astype(np.float64)  # many ties
+            scores[rng.random(n) < 0.3] = -np.inf
+            expected = [int(i) for i in np.argsort(-scores, kind="stable")[:k]]
+            assert top_rows(scores, k) == [i for i in expected if np.isfinite(scores[i])]
