@@ -27,7 +27,7 @@ from secml_papers.corpus import parse_list
 from secml_papers.corpus.abstracts import attach_abstracts
 from secml_papers.corpus.ids import normalise_title
 from secml_papers.corpus.storage import read_abstracts
-from secml_papers.index import search
+from secml_papers.index import ranking
 from secml_papers.index.build import paper_text
 from secml_papers.index.embedder import SentenceTransformerEmbedder
 from secml_papers.index.known_item import paraphrase
@@ -89,12 +89,12 @@ def run(model: str, out: Path, results: dict) -> None:
                     len(papers),
                 )
             for w in (0.3, 0.5, 0.7):
-                search.DENSE_WEIGHT = w
+                ranking.DENSE_WEIGHT = w
                 found[f"hybrid score mix {w:.1f} dense"] = ranks(
-                    lambda i: search.fuse(dense[i], lex[i], everything),  # noqa: B023
+                    lambda i: ranking.fuse(dense[i], lex[i], everything),  # noqa: B023
                     len(papers),
                 )
-            search.DENSE_WEIGHT = 0.5
+            ranking.DENSE_WEIGHT = 0.5
             key = f"{model} | {qname} | {'abstracts' if with_abstracts else 'titles'}"
             results[key] = {name: figures(r) for name, r in found.items()}
             results[key]["queries"] = len(papers)
@@ -114,7 +114,7 @@ def timing(embedder, vectors: np.ndarray, lexical: LexicalIndex) -> dict:
             q = queries[n % 2]
             started = time.perf_counter()
             vector = embedder.embed([q])[0] if mode != "bm25" else None
-            search.rank(mode, vectors, lexical, vector, q, np.ones(len(vectors), dtype=bool))
+            ranking.rank(mode, vectors, lexical, vector, q, np.ones(len(vectors), dtype=bool))
             took.append(time.perf_counter() - started)
         out[mode] = round(1000 * float(np.median(took)), 2)
     return out

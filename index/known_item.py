@@ -19,7 +19,8 @@ from secml_papers.corpus.records import Paper
 from secml_papers.index.build import paper_text
 from secml_papers.index.embedder import Embedder
 from secml_papers.index.lexical import LexicalIndex
-from secml_papers.index.search import MODES, rank
+from secml_papers.index.ranking import rank
+from secml_papers.index.search import MODES
 
 CUTOFF = 10
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")

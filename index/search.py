@@ -24,7 +24,13 @@ from secml_papers.corpus.records import Paper, Section
 from secml_papers.index.build import paper_text
 from secml_papers.index.embedder import Embedder
 from secml_papers.index.lexical import LexicalIndex
-from secml_papers.index.store import StoredIndex, search_rows
+from secml_papers.index.ranking import (
+    candidate_count,
+    hybrid_over_candidates,
+    rank,
+    top_rows,
+)
+from secml_papers.index.store import StoredIndex, is_approximate, search_rows
 from secml_papers.index.vectorstore import Snapshot, Where, as_snapshot
 
 MAX_QUERY_CHARS = 1000
@@ -32,7 +38,6 @@ MAX_K = 100
 _PATH_SEP = re.compile(r"\s*(?:>|/)\s*")
 MODES = ("dense", "bm25", "hybrid")
 DEFAULT_MODE = "hybrid"
-DENSE_WEIGHT = 0.5  # the hybrid's share of dense similarity: bench/retrieval.py
 
 
 @dataclass(frozen=True)
@@ -76,59 +81,6 @@ def search_text(paper: Paper) -> str:
     text = paper_text(paper)
     note = getattr(paper, "note", None)
     return text if not note or note in text else f"{text} {note}"
-
-
-def fuse(dense: np.ndarray, lexical: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Half dense, half BM25, each min-max scaled over the allowed rows (others get -inf).
-
-    Chosen on the benchmark over reciprocal rank fusion (k = 10, 60, 200) and other mixes
-    (0.3, 0.7): best or tied for best on all four query/text sets (bench/retrieval.py). The
-    fused score stays in 0..1, 1 for a paper first by both.
-    """
-    fused = np.full(len(dense), -np.inf)
-    rows = np.flatnonzero(allowed)
-    if not len(rows):
-        return fused
-    fused[rows] = DENSE_WEIGHT * _scaled(dense[rows]) + (1 - DENSE_WEIGHT) * _scaled(lexical[rows])
-    return fused
-
-
-def _scaled(x: np.ndarray) -> np.ndarray:
-    span = float(x.max() - x.min())
-    return (x - x.min()) / span if span > 1e-12 else np.zeros_like(x, dtype=np.float64)
-
-
-def rank(
-    mode: str,
-    vectors: np.ndarray,
-    lexical: LexicalIndex,
-    query_vector: np.ndarray | None,
-    query: str,
-    allowed: np.ndarray,
-) -> np.ndarray:
-    """One score per row (-inf where not allowed or, for BM25, where no word matches)."""
-    if mode == "bm25":
-        scores = lexical.scores(query).astype(np.float64)
-        return np.where(allowed & (scores > 0), scores, -np.inf)
-    assert query_vector is not None
-    dense = vectors @ query_vector
-    if mode == "dense":
-        return np.where(allowed, dense, -np.inf)
-    return fuse(dense, lexical.scores(query), allowed)
-
-
-def top_rows(scores: np.ndarray, k: int) -> list[int]:
-    """The rows of the ``k`` highest finite scores, ties in row order: what
-    ``np.argsort(-scores, kind="stable")[:k]`` gives, without sorting every row (a full sort
-    was 10 ms of a search at 100,000 entries; a partition is 2)."""
-    negated = -scores
-    if len(scores) <= 4 * k:
-        order = np.argsort(negated, kind="stable")[:k]
-    else:
-        kth = np.partition(negated, k - 1)[k - 1]
-        candidates = np.flatnonzero(negated <= kth)  # the k best and every tie of the k-th
-        order = candidates[np.argsort(negated[candidates], kind="stable")[:k]]
-    return [int(i) for i in order if np.isfinite(scores[i])]
 
 
 def check_k(k: int) -> int:
@@ -179,6 +131,9 @@ class PaperIndex:
         self.sections = tuple(sections)
         self.rows = np.array([rows[p.id] for p in self.papers], dtype=np.int64)
         self.paper_at_row = {int(r): p for r, p in zip(self.rows, self.papers, strict=True)}
+        self.sorted_rows = np.sort(self.rows)  # every index row, as FAISS's selector wants
+        self.position_of_row = np.empty(len(self.rows), dtype=np.int64)
+        self.position_of_row[self.rows] = np.arange(len(self.rows))
         in_order = np.array_equal(self.rows, np.arange(len(stored.vectors)))
         # the list's order is the index's after a build: no second copy of the vectors then
         self.vectors = stored.vectors if in_order else stored.vectors[self.rows]
@@ -214,8 +169,30 @@ class PaperIndex:
         else:
             passes = self._filter(filters)
             allowed = np.array([passes(p) for p in self.papers], dtype=bool)
+        if mode == "hybrid" and self.faiss_index is not None and is_approximate(self.faiss_index):
+            assert vector is not None
+            return self._hybrid_on_candidates(text, vector, k, allowed)
         scores = rank(mode, self.vectors, self.lexical, vector, text, allowed)
         return [Hit(self.papers[i], float(scores[i])) for i in top_rows(scores, k)]
+
+    def _hybrid_on_candidates(
+        self, text: str, vector: np.ndarray, k: int, allowed: np.ndarray
+    ) -> list[Hit]:
+        rows = self.sorted_rows if allowed.all() else np.sort(self.rows[allowed])
+        if not len(rows):
+            return []
+        _, found = search_rows(
+            self.faiss_index, self.stored_vectors, vector, candidate_count(k), rows
+        )
+        best = hybrid_over_candidates(
+            self.vectors,
+            self.lexical.scores(text),
+            allowed,
+            self.position_of_row[found],
+            vector,
+            k,
+        )
+        return [Hit(self.papers[i], score) for i, score in best]
 
     def related(self, ref: str, k: int = 10) -> tuple[Paper, list[Hit]]:
         paper = self.find_paper(ref)
@@ -241,7 +218,7 @@ class PaperIndex:
         if self.searcher is not None:
             return self._nearest_in_store(vector, k, filters, exclude)
         if filters == Filters() and not exclude:  # every row: no per-paper loop
-            allowed = np.sort(self.rows)
+            allowed = self.sorted_rows
         else:
             passes = self._filter(filters)
             allowed = np.array(

@@ -143,6 +143,11 @@ def index_description(index: faiss.Index) -> str:
     return type(index).__name__
 
 
+def is_approximate(index: faiss.Index) -> bool:
+    """True for the IVF indexes of large lists (their searches may miss a neighbour)."""
+    return isinstance(index, faiss.IndexIVF)
+
+
 def search_rows(
     index: faiss.Index, vectors: np.ndarray, query: np.ndarray, k: int, allowed: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

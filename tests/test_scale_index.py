@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from secml_papers.index import store
+from secml_papers.index.ranking import fuse
 from secml_papers.index.store import (
     IndexStore,
     Manifest,
@@ -81,3 +82,49 @@ def test_the_probe_count_survives_a_save_and_load(small_threshold: None, tmp_pat
     loaded = IndexStore(tmp_path).load()
     assert loaded is not None and faiss.extract_index_ivf(loaded.faiss_index).nprobe == 23
     assert loaded.manifest.index_type.endswith("nprobe=23")
+
+
+def _big_list(n: int) -> str:
+    rng = np.random.default_rng(5)
+    words = [f"w{i}" for i in range(400)]
+    lines = ["# Big list", ""]
+    for s in range(4):
+        lines += [f"## Section {s}", ""]
+        for i in range(s, n, 4):
+            title = " ".join(rng.choice(words, 6, replace=False)).capitalize() + f" number {i}"
+            lines.append(f"- **[{title}](https://example.org/{i})** (Venue {2015 + i % 10})")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def test_hybrid_on_an_ivf_index_fuses_candidates_and_keeps_filters(
+    small_threshold: None, tmp_path: Path, fake_embedder
+) -> None:
+    from secml_papers.corpus import parse_list
+    from secml_papers.index.build import build_index
+    from secml_papers.index.search import Filters, PaperIndex
+
+    parsed = parse_list(_big_list(2000))
+    stored, _ = build_index(parsed.papers, fake_embedder, IndexStore(tmp_path))
+    index = PaperIndex(parsed.papers, parsed.sections, stored, fake_embedder)
+    assert isinstance(index.faiss_index, faiss.IndexIVF)
+    exact = 0
+    for paper in parsed.papers[::100]:
+        hits = index.search(paper.title, 10)
+        assert hits[0].paper.id == paper.id  # its own title: first by both methods
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        # against fusing over every entry (what an exact index does)
+        vector = fake_embedder.embed([paper.title])[0]
+        everything = np.ones(len(index.papers), dtype=bool)
+        full = fuse(index.vectors @ vector, index.lexical.scores(paper.title), everything)
+        exact += hits[0].paper.id == index.papers[int(np.argmax(full))].id
+    assert exact == 20
+    inside = next(p for p in parsed.papers[::-1] if p.section == ("Section 1",))
+    outside = parsed.papers[0]
+    assert outside.section != inside.section
+    only = index.search(inside.title, 10, Filters(section="Section 1"))
+    assert only[0].paper.id == inside.id
+    assert len(only) == 10 and all(h.paper.section == ("Section 1",) for h in only)
+    assert outside.id not in {
+        h.paper.id for h in index.search(outside.title, 10, Filters(section="Section 1"))
+    }
