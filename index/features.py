@@ -85,10 +85,16 @@ class Evidence:
         return len(self.heading_vectors)
 
     @cached_property
+    def layout(self) -> tuple[np.ndarray, np.ndarray]:
+        """The entries ordered by section (list order within one), and where each section's
+        run starts and ends: section j is ``order[bounds[j]:bounds[j + 1]]``."""
+        order = np.argsort(self.labels, kind="stable")
+        return order, np.searchsorted(self.labels[order], np.arange(self.n_sections + 1))
+
+    @cached_property
     def members(self) -> list[np.ndarray]:
         """Per candidate section, its entries (indices in list order)."""
-        order = np.argsort(self.labels, kind="stable")
-        bounds = np.searchsorted(self.labels[order], np.arange(self.n_sections + 1))
+        order, bounds = self.layout
         return [order[bounds[j] : bounds[j + 1]] for j in range(self.n_sections)]
 
 
@@ -118,18 +124,20 @@ def section_features(
     rows = np.flatnonzero(labels >= 0)
     onehot[rows, labels[rows]] = 1.0
     norms = _centroid_norms(evidence, "section", onehot, visible)
-    for j, members in enumerate(evidence.members):
-        seen = visible[:, members]
+    order, bounds = evidence.layout  # one gather by section, then a slice per section
+    by_sims, by_seen, by_lex = sims[:, order], visible[:, order], lex[:, order]
+    for j in range(sections):
+        run = slice(bounds[j], bounds[j + 1])
+        seen, member_sims = by_seen[:, run], by_sims[:, run]
         counts = seen.sum(axis=1)
         present = counts > 0
-        member_sims = np.where(seen, sims[:, members], -np.inf)
-        top = _largest(member_sims, KNN_K)
+        top = _largest(np.where(seen, member_sims, -np.inf), KNN_K)
         kept = np.isfinite(top)
         knn = np.where(kept, top, 0.0).sum(axis=1) / np.maximum(kept.sum(axis=1), 1)
         out[:, j, 0] = np.where(present, knn, 0.0)
-        total = np.where(seen, sims[:, members], 0.0).sum(axis=1)
+        total = np.where(seen, member_sims, 0.0).sum(axis=1)
         out[:, j, 1] = np.divide(total, norms[:, j], out=np.zeros(queries), where=norms[:, j] > 0)
-        out[:, j, 4] = np.where(seen, lex[:, members], 0.0).max(axis=1, initial=0.0) / lex_top
+        out[:, j, 4] = np.where(seen, by_lex[:, run], 0.0).max(axis=1, initial=0.0) / lex_top
         out[:, j, 8] = np.log1p(counts)
         out[:, j, 9] = (~present).astype(np.float64)
     for column, key in ((6, _parent), (7, _kind)):
