@@ -197,13 +197,14 @@ def fit_probes(evidence: Evidence, design: Design | None = None) -> Probes:
     rows = np.flatnonzero(evidence.labels >= 0)
     if len(rows) < 2:
         return []
-    design = Design.of(evidence.vectors[rows]) if design is None else design
+    every = len(rows) == len(evidence.labels)
+    design = Design.of(evidence.vectors, rows=None if every else rows) if design is None else design
     onehot = np.zeros((len(rows), evidence.n_sections))
     onehot[np.arange(len(rows)), evidence.labels[rows]] = 1.0
     probes = []
     for key in (lambda p: p, _parent, _kind):
         groups = _grouping(evidence.candidates, key)
-        probes.append((RidgeProbe(evidence.vectors[rows], onehot @ groups, design=design), groups))
+        probes.append((RidgeProbe(evidence.vectors, onehot @ groups, design=design), groups))
     return probes
 
 

@@ -22,23 +22,40 @@ RIDGE = 1.0
 
 @dataclass(frozen=True)
 class Design:
-    """The entry vectors (with a bias column) and their ridge inverse: what every probe on the
-    same entries shares, and the costly part of fitting one (n x d^2, then d^3)."""
+    """The entries' ridge Gram matrix and its inverse: what every probe on the same entries
+    shares, and the costly part of fitting one (n x d^2, then d^3).
 
-    x: np.ndarray
+    The design matrix itself (the vectors in float64 with a bias column) is made when needed
+    and not kept: at 100,000 entries it would hold 300 MB for as long as the list is served.
+    """
+
+    vectors: np.ndarray  # all the list's vectors, not copied
+    rows: np.ndarray | None  # the entries fitted on (None: every one)
     gram: np.ndarray
     inverse: np.ndarray
 
     @classmethod
-    def of(cls, vectors: np.ndarray, ridge: float = RIDGE) -> Design:
-        x = _with_bias(vectors)
+    def of(
+        cls, vectors: np.ndarray, ridge: float = RIDGE, rows: np.ndarray | None = None
+    ) -> Design:
+        x = _with_bias(vectors if rows is None else vectors[rows])
         gram = x.T @ x + ridge * np.eye(x.shape[1])
-        return cls(x, gram, np.linalg.inv(gram))
+        return cls(vectors, rows, gram, np.linalg.inv(gram))
+
+    @property
+    def dim(self) -> int:
+        return self.gram.shape[0]
+
+    def x(self, at: np.ndarray | None = None) -> np.ndarray:
+        """Rows ``at`` (positions among the fitted entries; default all) of the design."""
+        if self.rows is None:
+            return _with_bias(self.vectors if at is None else self.vectors[at])
+        return _with_bias(self.vectors[self.rows if at is None else self.rows[at]])
 
     def without(self, block: np.ndarray) -> np.ndarray:
         """The ridge Gram matrix of the entries outside ``block``: for ``block_out`` in the
         primal, shared by every probe on these entries."""
-        xb = self.x[block]
+        xb = self.x(block)
         return self.gram - xb.T @ xb
 
 
@@ -57,11 +74,10 @@ class RidgeProbe:
     ) -> None:
         design = Design.of(vectors, ridge) if design is None else design
         self.design = design
-        self.x = design.x
         self.mean = member.mean(axis=0)
         self.y = member - self.mean
         self.inverse = design.inverse
-        self.weights = self.inverse @ self.x.T @ self.y
+        self.weights = self.inverse @ design.x().T @ self.y
 
     def predict(self, vectors: np.ndarray) -> np.ndarray:
         """(queries, groups) scores for papers that are not entries."""
@@ -76,7 +92,7 @@ class RidgeProbe:
         which costs less once the block is larger than the dimension (same result, up to
         rounding).
         """
-        xb = self.x[block]
+        xb = self.design.x(block)
         if gram is not None:
             rhs = self.xty - xb.T @ self.y[block]
             return xb @ np.linalg.solve(gram, rhs) + self.mean
@@ -87,16 +103,16 @@ class RidgeProbe:
 
     @cached_property
     def xty(self) -> np.ndarray:
-        return self.x.T @ self.y
+        return self.design.x().T @ self.y
 
     def leave_one_out(self, rows: np.ndarray | None = None) -> np.ndarray:
         """(entries, groups): each entry's scores from the probe fitted without it (exact);
         ``rows`` picks some entries (positions among the fitted ones), default all."""
         if rows is None:
-            x, y = self.x, self.y
+            x, y = self.design.x(), self.y
             h = np.einsum("ij,jk,ik->i", x, self.inverse, x)[:, None]
         else:  # a sample of a long list: the same diagonal by one matrix product
-            x, y = self.x[rows], self.y[rows]
+            x, y = self.design.x(rows), self.y[rows]
             h = ((x @ self.inverse) * x).sum(axis=1)[:, None]
         fitted = x @ self.weights
         return (fitted - h * y) / np.maximum(1.0 - h, 1e-9) + self.mean

@@ -120,6 +120,6 @@ def _emptied_probes(
         gone_sections = {int(e[queries[0]]) for e in emptied}
         gone = np.flatnonzero(np.isin(evidence.labels[labelled], list(gone_sections)))
         mine = position[rows[queries]]
-        primal = sampled and len(gone) > probes[0][0].x.shape[1]
+        primal = sampled and len(gone) > probes[0][0].design.dim
         out[queries] = probe_features_without(evidence, probes, mine, gone, primal)
     return out
