@@ -246,3 +246,37 @@ def test_search_answers_while_the_categorizer_is_fitting(
     categorized = client.post("/categorize", json={"title": "Backdoor defense by pruning"})
     assert categorized.status_code == 200 and categorized.json()["suggestions"]
     assert library.categorizer.held_out is not None  # fitted before it was handed out
+
+
+def test_serve_starts_before_the_categorizer_is_fitted(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from secml_papers.service.cli import app
+
+    release, done = threading.Event(), threading.Event()
+    real = library_module._categorizer
+    seen: dict = {}
+
+    def slow(served, embedder):
+        release.wait(10)
+        fitted = real(served, embedder)
+        done.set()
+        return fitted
+
+    def run(asgi, **_) -> None:  # instead of the server: what a first client would get
+        client = TestClient(asgi)
+        seen["search"] = client.get("/search", params={"q": "backdoor"}).status_code
+        seen["fitting"] = not done.is_set()  # served before the fit ended
+        release.set()
+        seen["categorize"] = client.post("/categorize", json={"title": "backdoor"}).status_code
+
+    monkeypatch.setattr(library_module, "_categorizer", slow)
+    monkeypatch.setattr(uvicorn, "run", run)
+    obj = {"embedder": FakeEmbedder()}
+    result = CliRunner().invoke(app, ["--index-dir", str(tmp_path / "idx"), "serve"], obj=obj)
+    release.set()
+    assert result.exit_code == 0, result.output
+    assert seen == {"search": 200, "fitting": True, "categorize": 200}
