@@ -16,7 +16,7 @@ and with torch's default number, to pick the best. Then, alternated in every rep
 * the first start of ``secml-papers serve`` on a built index, until /health answers and
   until the first /search answers, against a fresh process that only loads the model; and,
   in-process, the two things ``serve`` does before answering besides loading the model:
-  loading the index and fitting the categorizer's calibration.
+  loading the index and fitting the categorizer (in the background since it no longer holds up /search).
 
 The list is the data set's first ``--entries`` papers (../shared/datasets/owasp-ml-papers)
 with their abstracts, so the texts have realistic lengths. Results: ``$SECML_BENCH_OUT/build.json``.

@@ -12,8 +12,10 @@ What is measured (resident set, VmRSS, current, not the peak):
   the real model would take most of an hour here), then loaded as the service loads it;
   the growth of this process's RSS after the load and after the first hybrid search (which
   builds the BM25 tables), and the search p50 there without the query encode;
-* how long the categorizer's calibration (what ``serve`` fits before it answers) takes at two
-  small sizes, since it decides whether ``serve`` can start on a large list at all.
+* ``secml-papers serve`` on that ``--entries``-entry list and its stored index (the real model
+  for the queries): /health, RSS after start, after 20 searches, and after the categorizer's
+  fit, which ``serve`` runs in the background (the first /categorize waits for it);
+* how long the categorizer's fit takes at several sizes, in this process.
 
 Results: ``$SECML_BENCH_OUT/memory.json``.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -58,18 +61,23 @@ def big_list(entries: int) -> str:
 
 
 def measure(env: dict[str, str], log: Path, queries: list[str]) -> dict:
+    started = time.perf_counter()
     server = Server(env, log)
     try:
         after_start = server.rss_mb()
         times = []
-        with httpx.Client(base_url=server.url, timeout=300) as client:
+        with httpx.Client(base_url=server.url, timeout=3600) as client:
             for q in queries:
                 times.append(timed(lambda q=q: client.get("/search", params={"q": q})))
+            after_queries = server.rss_mb()
+            client.post("/categorize", json={"title": queries[0]}).raise_for_status()
         return {
             "health_s": server.health_s,
             "rss_after_start_mb": after_start,
-            "rss_after_queries_mb": server.rss_mb(),
+            "rss_after_queries_mb": after_queries,
             "search_p50_ms": median(times) * 1000,
+            "categorizer_ready_s": time.perf_counter() - started,
+            "rss_after_fit_mb": server.rss_mb(),
         }
     finally:
         server.stop()
@@ -105,6 +113,9 @@ def index_part(entries: int, work: Path) -> dict:
         "hybrid_search_p50_ms_without_encode": median(hybrid) * 1000,
         "dense_search_p50_ms_without_encode": median(dense) * 1000,
         "vectors_mb_per_copy": entries * 384 * 4 / 1e6,
+        "categorizer_fit_s": timed(lambda: library.categorizer.temperature),
+        "rss_growth_with_categorizer_mb": rss_mb() - before,
+        "settings": settings,
     }
 
 
@@ -120,28 +131,35 @@ def calibration_seconds(entries: int, work: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--quick", action="store_true", help="2,000 entries; calibration at 50, 100"
+        "--quick", action="store_true", help="2,000 entries; the fit also at 50, 100"
     )
     parser.add_argument("--entries", type=int, default=100_000)
     args = parser.parse_args()
     entries = 2000 if args.quick else args.entries
-    sizes = (50, 100) if args.quick else (250, 500)
+    sizes = (50, 100) if args.quick else (500, 2000, 10_000)
     work = RESULTS / "memory"
     shutil.rmtree(work, ignore_errors=True)
 
     bundled = measure(cli_env(work / "bundled", None, None), work / "bundled.log", QUERIES)
     print(f"serve, bundled list: {bundled}", flush=True)
     big = index_part(entries, work)
+    settings = big.pop("settings")
     print(f"index part: {big}", flush=True)
+    env = cli_env(work / "big-serve", Path(settings.list_source), None)
+    env["SECML_PAPERS_INDEX_DIR"] = str(settings.index_dir)
+    served = measure(env, work / "big-serve.log", QUERIES)
+    print(f"serve, {entries:,} entries: {served}", flush=True)
     calibration = {str(n): calibration_seconds(n, work) for n in sizes}
-    a, b = sizes
+    calibration[str(entries)] = big["categorizer_fit_s"]
+    a, b = sizes[0], entries
     exponent = np.log(calibration[str(b)] / calibration[str(a)]) / np.log(b / a)
-    print(f"categorizer calibration: {calibration} s (grows as n^{exponent:.1f})")
+    print(f"categorizer fit: {calibration} s (grows as n^{exponent:.2f} from {a} to {b})")
     save(
         "memory",
         {
             "bundled": bundled,
             "index_part": big,
+            "served_big": served,
             "calibration_s": calibration,
             "calibration_exponent": float(exponent),
         },
