@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/perf_report.py [--docs DIR]      (needs the `bench` extra)
 
-Reads ``$SECML_BENCH_OUT/{build,query,peer,scale,checkpr,memory}.json`` (a missing one is
+Reads ``$SECML_BENCH_OUT/{build,query,threads,peer,scale,checkpr,memory}.json`` (a missing one is
 reported as not run) and writes ``benchmarks.md`` with bench-query.png, bench-build.png and
 bench-scale.png into ``--docs`` (default: the repository's docs/; ``make bench-quick`` points
 it at the results folder so a smoke run never touches the docs). Every number comes from the
@@ -50,6 +50,8 @@ def load_all(folder: Path = RESULTS) -> list[dict | None]:
     )
     if s and load("scale-random", folder):
         s = {**s, "random": load("scale-random", folder)}
+    if q and load("threads", folder):
+        q = {**q, "threads": load("threads", folder)}
     return [b, q, p, s, c, m]
 
 
@@ -244,9 +246,10 @@ def main() -> int:
         if data:
             draw(data, args.docs / f"bench-{name}.png")
     table = targets(b, q, p, s, c)
-    if args.earlier:
-        table = with_earlier(table, targets(*load_all(args.earlier)[:5]))
-    text = "\n".join(sections(table, b, q, p, s, c, m))
+    earlier = load_all(args.earlier) if args.earlier else None
+    if earlier:
+        table = with_earlier(table, targets(*earlier[:5]))
+    text = "\n".join(sections(table, b, q, p, s, c, m, earlier))
     page = args.docs / "benchmarks.md"
     page.write_text(merge(page.read_text() if page.exists() else "", text))
     print(text)

@@ -1,0 +1,98 @@
+"""torch's thread count for one-query encodes, on a quiet machine and with one core busy.
+
+    .venv/bin/python bench/perf_threads.py [--quick] [--repeats 3] [--queries 60]
+
+Each configuration runs in a fresh process (torch's thread pools start clean) that loads the
+model and times ``--queries`` one-query encodes (distinct queries, after a warm-up):
+
+* ``default``: torch's default thread count (one per core), fixed;
+* ``one``: one thread, fixed;
+* ``chosen``: the service's embedder, which picks the count of small calls from their
+  measured times (index/threads.py).
+
+Each runs on the machine as it is ("quiet") and while another process keeps one core busy
+(a pure-Python loop, as a neighbour's job would), alternated in every repeat. Results:
+``$SECML_BENCH_OUT/threads.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+from perf_common import RESULTS, cli_env, median, pct, query_pool, save
+
+ENCODES = """
+import json, sys, time
+import torch
+from secml_papers.index.embedder import SentenceTransformerEmbedder
+how, queries = sys.argv[1], json.loads(sys.stdin.read())
+embedder = SentenceTransformerEmbedder()
+embedder._load()
+chooser = embedder._threads
+if how != "chosen":  # a fixed count: the chooser is left one choice
+    chooser.default = 1 if how == "one" else torch.get_num_threads()
+    chooser.choices = (chooser.default,)
+embedder.embed(["warm up"])
+times = []
+for q in queries:
+    t = time.perf_counter()
+    embedder.embed([q])
+    times.append(time.perf_counter() - t)
+print(json.dumps(times))
+"""
+
+BUSY = "while True: pass"
+HOWS = ("default", "one", "chosen")
+
+
+def encodes(env: dict[str, str], how: str, queries: list[str]) -> list[float]:
+    run = subprocess.run(
+        [sys.executable, "-c", ENCODES, how],
+        env=env,
+        input=json.dumps(queries),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(run.stdout)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one repeat, 15 queries")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--queries", type=int, default=60)
+    args = parser.parse_args()
+    repeats, n = (1, 15) if args.quick else (args.repeats, args.queries)
+    env = cli_env(RESULTS / "threads", None, None)
+    pool = iter(query_pool([], seed=7))
+    times: dict[str, list[float]] = {}
+    for r in range(repeats):
+        for busy in (False, True):
+            burner = subprocess.Popen([sys.executable, "-c", BUSY]) if busy else None
+            try:
+                for how in HOWS:
+                    queries = [next(pool) for _ in range(n)]
+                    key = f"{how}, {'one core busy' if busy else 'quiet'}"
+                    got = encodes(env, how, queries)
+                    times.setdefault(key, []).extend(got)
+                    print(f"repeat {r}: {key}: p50 {median(got) * 1000:.1f} ms", flush=True)
+            finally:
+                if burner is not None:
+                    burner.kill()
+                    burner.wait()
+    table = {
+        key: {"p50_ms": pct(t, 50) * 1000, "p95_ms": pct(t, 95) * 1000, "encodes": len(t)}
+        for key, t in times.items()
+    }
+    for key, m in table.items():
+        print(f"{key:28} p50 {m['p50_ms']:7.1f} ms  p95 {m['p95_ms']:7.1f} ms")
+    save("threads", {"repeats": repeats, "queries_per_run": n, "table": table})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
