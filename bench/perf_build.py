@@ -15,8 +15,8 @@ and with torch's default number, to pick the best. Then, alternated in every rep
   against the full build (target <= 0.05x);
 * the first start of ``secml-papers serve`` on a built index, until /health answers and
   until the first /search answers, against a fresh process that only loads the model; and,
-  in-process, the two things ``serve`` does before answering besides loading the model:
-  loading the index and fitting the categorizer (in the background since it no longer holds up /search).
+  in-process, the index load (before ``serve`` answers) and the categorizer's fit (which
+  ``serve`` runs in the background).
 
 The list is the data set's first ``--entries`` papers (../shared/datasets/owasp-ml-papers)
 with their abstracts, so the texts have realistic lengths. Results: ``$SECML_BENCH_OUT/build.json``.

@@ -180,6 +180,20 @@ def query_section(q) -> list[str]:
         ]
         lines += ["| where the encode runs | p50 ms |", "|---|---:|"]
         lines += [f"| {k} | {v:.1f} |" for k, v in q["thread_teams_ms"].items()]
+    th = q.get("threads")
+    if th:
+        lines += [
+            "",
+            "### torch's threads for one-query encodes (`bench/perf_threads.py`)",
+            "",
+            f"A fresh process per run, {th['queries_per_run']} one-query encodes each, "
+            f'{th["repeats"]} repeats; "one core busy": another process spins on one core '
+            'meanwhile. "chosen" is the service\'s embedder (index/threads.py).',
+            "",
+            "| thread count, machine | p50 ms | p95 ms |",
+            "|---|---:|---:|",
+            *(f"| {k} | {v['p50_ms']:.1f} | {v['p95_ms']:.1f} |" for k, v in th["table"].items()),
+        ]
     lines += ["", "![query](bench-query.png)", ""]
     return lines
 
