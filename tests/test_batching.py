@@ -100,3 +100,19 @@ def test_event_loop_callers_share_model_calls_and_the_cache() -> None:
     inner.fail_on = "bad"
     with pytest.raises(RuntimeError, match="the model failed"):
         asyncio.run(batching.embed_one_async("bad"))
+
+
+def test_a_lone_client_never_waits_and_a_busy_server_waits_for_company() -> None:
+    inner = SlowEmbedder()
+    batching = BatchingEmbedder(inner)
+    for i in range(5):
+        batching.embed([f"one after another {i}"])
+    assert batching.waits == 0 and [len(b) for b in inner.batches] == [1] * 5
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for round_ in range(3):
+            texts = [f"round {round_} query {i}" for i in range(8)]
+            list(pool.map(lambda text: batching.embed([text]), texts))
+    assert batching.waits > 0  # after a call of several, the next one waited for more
+    for i in range(3):
+        batching.embed([f"quiet again {i}"])
+    assert [len(b) for b in inner.batches[-3:]] == [1, 1, 1]
