@@ -1,6 +1,6 @@
 """Query speed: /search over real HTTP against in-process encode + FAISS; cold CLI search.
 
-    .venv/bin/python bench/perf_query.py [--quick] [--repeats 3]
+    .venv/bin/python bench/perf_query.py [--quick] [--repeats 5]
 
 Set-up: the data set's list (three papers in four, with abstracts) is built once with the
 CLI, then ``secml-papers serve`` runs as a subprocess on 127.0.0.1. Queries are distinct
@@ -15,8 +15,6 @@ to a server, so no cache can help. In every repeat, side by side:
 * HTTP throughput and latency with 8 and 32 concurrent clients (asyncio, keep-alive
   connections, a lean client that costs microseconds per request, as wrk would; one row with
   httpx as the client, for context);
-* the same with a second server started with ``OMP_NUM_THREADS=1`` (diagnostic; not in
-  ``--quick``, nor the thread experiment below).
 
 Where a request's time goes (in-process, same queries): encode, FAISS, the rest of
 ``PaperIndex.search`` (filters, BM25, fusion), and the framework (the app through ASGI with a
@@ -326,7 +324,7 @@ def cold_cli(env: dict[str, str], queries: list[str]) -> list[float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 papers, tiny query sets")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
     n1, n8, n32 = (8, 16, 32) if args.quick else (40, 120, 240)
@@ -340,9 +338,6 @@ def main() -> int:
     baseline = Baseline(env, index.stored_vectors, work)
     try:
         servers["default"] = Server(env, work / "serve.log")
-        if not args.quick:  # a diagnostic: the smoke run leaves it out
-            env1 = {**env, "OMP_NUM_THREADS": "1"}
-            servers["1 thread"] = Server(env1, work / "serve-1thread.log")
         rss = {name: s.rss_mb() for name, s in servers.items()}
         url = servers["default"].url
         for r in range(repeats):
@@ -355,10 +350,6 @@ def main() -> int:
                 "HTTP hybrid, 8 clients": http_load(url, take(pool, n8), 8),
                 "HTTP hybrid, 32 clients": http_load(url, take(pool, n32), 32),
             }
-            if "1 thread" in servers:
-                url1 = servers["1 thread"].url
-                row["HTTP hybrid, 1 client, OMP 1 thread"] = http_load(url1, take(pool, n1), 1)
-                row["HTTP hybrid, 8 clients, OMP 1 thread"] = http_load(url1, take(pool, n8), 8)
             for name, m in row.items():
                 runs.setdefault(name, []).append(m)
             print(

@@ -218,6 +218,13 @@ def peer_section(p) -> list[str]:
         f"| build, s | {p['ours_build_s']:.2f} | {p['txtai_build_s']:.2f} | {p['build_vs_txtai']:.2f}x |",
         f"| search q/s (ours: HTTP, 8 clients, hybrid; txtai: in-process, sequential) | {p['ours_http8_qps']:.1f} | {p['txtai_sequential_qps']:.1f} | {p['search_vs_txtai']:.2f}x |",
         f"| search q/s, ours in `mode=dense` | {p['ours_http8_dense_qps']:.1f} | {p['txtai_sequential_qps']:.1f} | {p['search_dense_vs_txtai']:.2f}x |",
+        *(
+            [
+                f"| the model alone, in-process, calls of 8 of the same queries (the ceiling for 8 clients) | {p['model_batched_qps']:.1f} | {p['txtai_sequential_qps']:.1f} | {p['model_batched_vs_txtai']:.2f}x |"
+            ]
+            if "model_batched_qps" in p
+            else []
+        ),
         "",
     ]
 
@@ -412,6 +419,14 @@ def _query_diagnosis(q, p) -> list[str]:
             f"sequential in-process rate (target 1.5x, {verdict}); txtai pays neither HTTP "
             "nor a framework."
         )
+        if "model_batched_qps" in p:
+            text += (
+                f" The model alone, encoding the same queries in calls of 8 in-process, gives "
+                f"{p['model_batched_qps']:.0f} q/s, {p['model_batched_vs_txtai']:.2f}x txtai's "
+                f"rate: the ceiling for 8 clients on this machine, of which the server reaches "
+                f"{p['ours_http8_qps'] / p['model_batched_qps']:.0%} while its event loop and the "
+                "clients share the two cores with the model."
+            )
     lines.append(text)
     default = next(
         (
