@@ -1,8 +1,8 @@
 """Query encoding for a server: one thread for the model, one call for many concurrent queries.
 
-The model answers 16 short queries in one call in about three times the time of one (40
-against 12 ms here; the work is matrix products that a batch fills better), but a server that encodes each request on its own, under
-the model's lock, makes concurrent clients wait in line. :class:`BatchingEmbedder` puts
+A model call of several short queries costs less than that many calls of one (PyTorch: 16
+queries took about three times one; ONNX Runtime gains less), but a server that encodes each
+request on its own, under the model's lock, makes concurrent clients wait in line. :class:`BatchingEmbedder` puts
 single-text calls on a queue that one worker drains: whatever arrived while the model was busy
 goes into the next call together. Nothing waits for company when the server is idle, so a lone
 query costs what it did; under load (the last call held several queries) the next call waits

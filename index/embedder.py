@@ -9,6 +9,7 @@ The model loads on first use, so ``--help``, ``papers`` and most tests stay fast
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import threading
 import time
@@ -17,12 +18,16 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from platformdirs import user_cache_path
 
 from secml_papers.corpus.errors import ModelError
+from secml_papers.index.onnx_engine import OnnxModel, exported, plain_model
 from secml_papers.index.packaged import SPLIT_MODELS, split_model_path
 from secml_papers.index.threads import ThreadChooser
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+ENGINES = ("onnx", "torch")
+log = logging.getLogger("secml_papers.embedder")
 # texts per forward pass: bench/perf_build.py's scan found 16 fastest on abstracts (every text
 # of a batch is padded to the longest) and the query benchmark 16 best for short queries
 BATCH_SIZE = 16
@@ -76,18 +81,67 @@ def resolve_model(name: str) -> Path:
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model from disk, loaded on first use, thread-safe."""
+    """A sentence-transformers model from disk, loaded on first use, thread-safe.
 
-    def __init__(self, name: str = DEFAULT_MODEL, *, batch_size: int = BATCH_SIZE) -> None:
+    ``engine="onnx"`` (the default) runs it with ONNX Runtime when the model allows
+    (index/onnx_engine.py: same vectors, queries three times faster), else with PyTorch;
+    ``engine="torch"`` always uses PyTorch. ``cache_dir`` holds the exported ONNX graph.
+    """
+
+    def __init__(
+        self,
+        name: str = DEFAULT_MODEL,
+        *,
+        batch_size: int = BATCH_SIZE,
+        engine: str = "onnx",
+        cache_dir: Path | None = None,
+    ) -> None:
+        if engine not in ENGINES:
+            raise ModelError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
         self.name = _ALIASES.get(name, name)
         self.path = resolve_model(self.name)
         self.batch_size = batch_size
+        self.engine = engine
+        self.cache_dir = cache_dir
+        self.fallback: str | None = None  # why ONNX was not used, when it was asked for
         self._model = None
+        self._onnx: OnnxModel | None = None
         self._lock = threading.Lock()
-        self._threads: ThreadChooser | None = None  # torch's thread count for small calls
+        self._threads: ThreadChooser | None = None  # thread count for small calls
         self._current_threads = 0
 
-    def _load(self):
+    @property
+    def running(self) -> str:
+        """The engine in use once loaded: "onnx" or "torch"."""
+        self._ensure()
+        return "onnx" if self._onnx is not None else "torch"
+
+    def _ensure(self) -> None:
+        with self._lock:
+            if self._onnx is not None or self._model is not None:
+                return
+            if self.engine == "onnx":
+                self._onnx = self._try_onnx()
+                if self._onnx is not None:
+                    self._threads = ThreadChooser(_cores())
+                    return
+        self.sentence_transformer()
+
+    def _try_onnx(self) -> OnnxModel | None:
+        max_length = plain_model(self.path)
+        if max_length is None:
+            self.fallback = "the model is not a plain transformer with mean pooling"
+            return None
+        try:
+            cache = self.cache_dir or user_cache_path("secml-papers")
+            return OnnxModel(self.path, exported(self.path, cache), max_length, self.batch_size)
+        except Exception as err:  # any failure: PyTorch answers the same, slower
+            self.fallback = f"{type(err).__name__}: {err}"
+            log.warning("running %s with PyTorch: ONNX failed (%s)", self.name, self.fallback)
+            return None
+
+    def sentence_transformer(self):
+        """The model as a ``SentenceTransformer`` (PyTorch), loaded on first use."""
         with self._lock:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -103,44 +157,57 @@ class SentenceTransformerEmbedder:
                     self._model = SentenceTransformer(str(self.path), device="cpu")
                 except Exception as err:  # a broken model folder is a user's problem
                     raise ModelError(f"model {self.name!r} could not be loaded: {err}") from err
-                import torch
+                if self._onnx is None:
+                    import torch
 
-                self._current_threads = torch.get_num_threads()
-                self._threads = ThreadChooser(self._current_threads)
+                    self._current_threads = torch.get_num_threads()
+                    self._threads = ThreadChooser(self._current_threads)
             return self._model
 
     @property
     def dim(self) -> int:
-        model = self._load()
+        self._ensure()
+        if self._onnx is not None:
+            return self._onnx.dim
+        model = self.sentence_transformer()
         getter = getattr(model, "get_embedding_dimension", None)
         getter = getter or model.get_sentence_embedding_dimension
         return int(getter())
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        model = self._load()
+        self._ensure()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            threads = self._use_threads(len(texts))
-            started = time.perf_counter()
-            vectors = model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
             assert self._threads is not None
+            threads = self._threads.choose(len(texts))
+            started = time.perf_counter()
+            if self._onnx is not None:
+                vectors = self._onnx.embed(list(texts), threads)
+            else:
+                vectors = self._torch_embed(texts, threads)
             self._threads.record(len(texts), threads, time.perf_counter() - started)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def _use_threads(self, texts: int) -> int:
-        """Set torch's thread count for this call (index/threads.py chooses it)."""
-        assert self._threads is not None
-        threads = self._threads.choose(texts)
+    def _torch_embed(self, texts: Sequence[str], threads: int) -> np.ndarray:
         if threads != self._current_threads:
             import torch
 
             torch.set_num_threads(threads)
             self._current_threads = threads
-        return threads
+        assert self._model is not None
+        return self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
+
+def _cores() -> int:
+    """CPUs this process may run on (the default thread count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

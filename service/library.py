@@ -107,7 +107,11 @@ class Library:
         """The model; concurrent single queries share one model call (index/batching.py)."""
         if self._embedder is not None:
             return self._embedder
-        return BatchingEmbedder(SentenceTransformerEmbedder(self.settings.model))
+        s = self.settings
+        model = SentenceTransformerEmbedder(
+            s.model, engine=s.engine, cache_dir=s.resolved_cache_dir()
+        )
+        return BatchingEmbedder(model)
 
     @cached_property
     def store(self) -> VectorStore:

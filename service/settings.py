@@ -44,6 +44,7 @@ ENV_ONLY = {
     "lock_timeout": "SECML_PAPERS_LOCK_TIMEOUT",
     "milvus_uri": "SECML_PAPERS_MILVUS_URI",
     "milvus_token": "SECML_PAPERS_MILVUS_TOKEN",
+    "engine": "SECML_PAPERS_ENGINE",
 }
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
@@ -83,6 +84,7 @@ class Settings:
     store: str = "faiss"  # or "milvus": index/vectorstore.py, docs/deploy.md
     milvus_uri: str | None = None  # a Lite file (*.db) or http://host:19530; None: a Lite file
     milvus_token: str | None = field(default=None, repr=False)
+    engine: str = "onnx"  # or "torch": how the model runs (index/onnx_engine.py)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

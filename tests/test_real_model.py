@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from secml_papers.service.library import Library
@@ -40,3 +41,20 @@ def test_related_to_neural_cleanse_is_backdoor_work(real_library: Library) -> No
     paper, hits = real_library.index().related("Neural Cleanse", k=5)
     assert paper.title.startswith("Neural Cleanse")
     assert sum("backdoor" in " ".join(h.paper.section).lower() for h in hits) >= 4
+
+
+def test_onnx_and_pytorch_give_the_same_vectors(real_embedder) -> None:
+    from secml_papers.index.embedder import SentenceTransformerEmbedder
+
+    texts = [
+        "Membership Inference Attacks From First Principles",
+        "a",
+        "Backdoor attacks on federated learning. " * 80,  # longer than the model reads
+    ]
+    assert real_embedder.running == "onnx", real_embedder.fallback
+    torch_model = SentenceTransformerEmbedder(engine="torch")
+    assert torch_model.running == "torch"
+    got, expected = real_embedder.embed(texts), torch_model.embed(texts)
+    assert got.shape == expected.shape == (3, 384)
+    assert np.abs(got - expected).max() < 1e-5
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
