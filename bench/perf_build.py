@@ -97,7 +97,8 @@ def main() -> int:
     embedder = SentenceTransformerEmbedder()
     papers = Library(settings(list_path, abstracts, work / "probe"), embedder).paper_list.papers
     texts = [paper_text(p) for p in papers]
-    model = SentenceTransformerEmbedder()._load()  # a second copy: raw sentence-transformers
+    # raw sentence-transformers (PyTorch), the baseline, beside the service's engine
+    model = SentenceTransformerEmbedder(engine="torch").sentence_transformer()
     embedder.embed(texts[:8])
     model.encode(texts[:8])  # warm both
     print(f"{len(texts)} entries, mean {sum(map(len, texts)) / len(texts):.0f} characters")
@@ -148,6 +149,7 @@ def main() -> int:
         "raw_best_per_s": n / median(raw_best),
         "encode_in_chunks_s": median(chunked),
         "build_batch_size": BATCH_SIZE,
+        "engine": embedder.running,
         "build_sorts": True,
         "build_full_s": median(full),
         "build_per_s": n / median(full),

@@ -238,6 +238,23 @@ class Server:
         self.log.close()
 
 
+ENGINE_LOAD = (
+    "from secml_papers.index.embedder import SentenceTransformerEmbedder\n"
+    "SentenceTransformerEmbedder().embed(['a query'])\n"
+)
+
+
+def engine_load_process(repeats: int) -> list[float]:
+    """Wall seconds of fresh processes that load the service's engine (ONNX Runtime, graph
+    already exported) and encode one query: the floor for the service's cold commands."""
+    env = cli_env(RESULTS / "load", None, None)
+    subprocess.run([sys.executable, "-c", ENGINE_LOAD], env=env, check=True)  # exports once
+    return [
+        timed(lambda: subprocess.run([sys.executable, "-c", ENGINE_LOAD], env=env, check=True))
+        for _ in range(repeats)
+    ]
+
+
 def model_load_process(repeats: int, encode: bool = False) -> list[float]:
     """Wall seconds of fresh processes that import sentence-transformers and load the model
     from the package (the floor for any cold command), optionally encoding one query."""

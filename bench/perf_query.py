@@ -8,8 +8,9 @@ CLI, then ``secml-papers serve`` runs as a subprocess on 127.0.0.1. Queries are 
 to a server, so no cache can help. In every repeat, side by side:
 
 * in-process: ``SentenceTransformer.encode([q])`` + ``IndexFlatIP.search`` on the served
-  vectors, in a process of its own where only the main thread runs torch, with torch's
-  default threads and with one thread; the faster is the baseline;
+  vectors, in a process of its own where only the main thread runs the model, with torch's
+  default threads and with one thread, and the service's engine (ONNX Runtime) in place of
+  ``encode``; the fastest is the baseline (so the ratio is the service's own overhead);
 * HTTP, one client, on the same queries: ``GET /search`` in the default (hybrid) mode, and
   on fresh queries in ``mode=dense`` (the same work as the baseline plus the service);
 * HTTP throughput and latency with 8 and 32 concurrent clients (asyncio, keep-alive
@@ -50,6 +51,7 @@ from perf_common import (
     Server,
     cli_env,
     dataset_list,
+    engine_load_process,
     median,
     model_load_process,
     pct,
@@ -161,21 +163,27 @@ BASELINE = """
 import json, sys, time
 import faiss, numpy as np, torch
 from sentence_transformers import SentenceTransformer
-from secml_papers.index.embedder import resolve_model
+from secml_papers.index.embedder import SentenceTransformerEmbedder, resolve_model
 model = SentenceTransformer(str(resolve_model("all-MiniLM-L6-v2")), device="cpu")
+engine = SentenceTransformerEmbedder()  # the service's engine (ONNX Runtime), threads chosen
 index = faiss.IndexFlatIP(int(sys.argv[2]))
 index.add(np.load(sys.argv[1]))
 faiss.omp_set_num_threads(1)
 default = torch.get_num_threads()
 model.encode(["warm up"])
+engine.embed(["warm up"])
 print("ready", flush=True)
 for line in sys.stdin:
     queries, threads = json.loads(line)
-    torch.set_num_threads(threads or default)
+    if threads != "engine":
+        torch.set_num_threads(threads or default)
     times = []
     for q in queries:
         t = time.perf_counter()
-        v = model.encode([q], normalize_embeddings=True, convert_to_numpy=True)
+        if threads == "engine":
+            v = engine.embed([q])
+        else:
+            v = model.encode([q], normalize_embeddings=True, convert_to_numpy=True)
         index.search(np.ascontiguousarray(v, dtype=np.float32), 10)
         times.append(time.perf_counter() - t)
     print(json.dumps(times), flush=True)
@@ -184,7 +192,9 @@ for line in sys.stdin:
 
 class Baseline:
     """Raw ``SentenceTransformer.encode([q])`` + ``IndexFlatIP.search`` on the served vectors,
-    one query at a time, in a process of its own where only the main thread runs torch (in
+    one query at a time (torch's default threads, one thread), and the same with the
+    service's own engine (ONNX Runtime) in place of ``encode``: the fastest is the baseline.
+    In a process of its own where only the main thread runs the model (in
     this process the library's model thread and the clients would share torch's threads with
     it). Kept running between repeats, so the runs interleave with the HTTP runs."""
 
@@ -205,12 +215,16 @@ class Baseline:
 
     def run(self, queries: list[str]) -> dict[str, dict]:
         out = {}
-        for threads, name in ((0, f"{DEFAULT_THREADS} threads"), (1, "1 thread")):
+        for threads, name in (
+            (0, f"main thread, {DEFAULT_THREADS} threads"),
+            (1, "main thread, 1 thread"),
+            ("engine", "the service's engine (ONNX Runtime, threads chosen)"),
+        ):
             assert self.proc.stdin is not None and self.proc.stdout is not None
             self.proc.stdin.write(json.dumps([queries, threads]) + "\n")
             self.proc.stdin.flush()
             times = json.loads(self.proc.stdout.readline())
-            out[f"in-process, main thread, {name}"] = {
+            out[f"in-process, {name}"] = {
                 "p50_ms": pct(times, 50) * 1000,
                 "p95_ms": pct(times, 95) * 1000,
             }
@@ -370,10 +384,11 @@ def main() -> int:
         teams = [thread_teams(env, take(pool, n1)) for _ in range(repeats)]
         teams_ms = {k: median([t[k] for t in teams]) for k in teams[0]}
         print("torch in one or two threads of a process (p50 ms): " + json.dumps(teams_ms))
-    cold, load = [], []
+    cold, load, engine_load = [], [], []
     for _ in range(repeats if args.quick else max(repeats, 5)):
         cold.extend(cold_cli(env, take(pool, 1)))
         load.extend(model_load_process(1))
+        engine_load.extend(engine_load_process(1))
 
     base_name = min(
         (k for k in table if k.startswith("in-process")), key=lambda k: table[k]["p50_ms"]
@@ -394,6 +409,7 @@ def main() -> int:
         "cold_cli_search_s": median(cold),
         "model_load_process_s": median(load),
         "cold_cli_vs_load": median(cold) / median(load),
+        "engine_load_process_s": median(engine_load),
     }
     for name, m in table.items():
         qps = f", {m['qps']:.1f} q/s" if "qps" in m else ""

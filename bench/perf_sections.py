@@ -154,7 +154,14 @@ def query_section(q) -> list[str]:
     ]
     lines += [
         f"\nCold CLI `search` (fresh process, index built): {q['cold_cli_search_s']:.1f} s; a fresh",
-        f"process that only loads the model: {q['model_load_process_s']:.1f} s. Server RSS after",
+        f"process that only loads the model with sentence-transformers: {q['model_load_process_s']:.1f} s"
+        + (
+            f"; one that loads the service's engine (ONNX Runtime) and encodes a query: "
+            f"{q['engine_load_process_s']:.1f} s"
+            if "engine_load_process_s" in q
+            else ""
+        )
+        + ". Server RSS after",
         "the runs: "
         + ", ".join(f"{k} {v:.0f} MB" for k, v in q["server_rss_after_mb"].items())
         + ".",
@@ -376,7 +383,7 @@ def _small_parts(pr: dict) -> str:
 
 
 THREAD_LABELS = (
-    ("default", "with torch's default threads"),
+    ("default", "with the default threads"),
     ("one", "with one thread"),
     ("chosen", "with the service's choice"),
 )
@@ -453,19 +460,24 @@ def _query_diagnosis(q, p) -> list[str]:
         )
     th = (q.get("threads") or {}).get("table")
     if th:
+
+        def runs(engine: str, machine: str, p95: bool) -> str:
+            return ", ".join(
+                f"{th[f'{engine}, {how}, {machine}']['p50_ms']:.1f} ms"
+                + (f" (p95 {th[f'{engine}, {how}, {machine}']['p95_ms']:.0f})" if p95 else "")
+                + f" {label}"
+                for how, label in THREAD_LABELS
+                if f"{engine}, {how}, {machine}" in th
+            )
+
         text += (
             "With one core kept busy by another process (bench/perf_threads.py), one-query "
-            "encodes took "
-            + ", ".join(
-                f"{th[f'{how}, one core busy']['p50_ms']:.1f} ms p50 ({th[f'{how}, one core busy']['p95_ms']:.0f} ms p95) {label}"
-                for how, label in THREAD_LABELS
-            )
-            + "; on the machine as it was: "
-            + ", ".join(
-                f"{th[f'{how}, quiet']['p50_ms']:.1f} ms {label}" for how, label in THREAD_LABELS
-            )
-            + ". The service therefore picks the thread count of small calls from their measured "
-            "times and tries the other count now and then (index/threads.py)."
+            f"encodes took, p50: PyTorch {runs('torch', 'one core busy', True)}; ONNX Runtime "
+            f"{runs('onnx', 'one core busy', True)}. On the machine as it was: PyTorch "
+            f"{runs('torch', 'quiet', False)}; ONNX Runtime {runs('onnx', 'quiet', False)}. "
+            "The service therefore runs the model with ONNX Runtime (index/onnx_engine.py) and "
+            "picks the thread count of small calls from their measured times, trying the "
+            "other count now and then (index/threads.py)."
         )
     omp = t.get("HTTP hybrid, 1 client, OMP 1 thread")
     if omp:

@@ -2,13 +2,14 @@
 
     .venv/bin/python bench/perf_threads.py [--quick] [--repeats 3] [--queries 60]
 
-Each configuration runs in a fresh process (torch's thread pools start clean) that loads the
-model and times ``--queries`` one-query encodes (distinct queries, after a warm-up):
+Each configuration runs in a fresh process (thread pools start clean) that loads the model
+with one engine (PyTorch, or ONNX Runtime as the service runs it) and times ``--queries``
+one-query encodes (distinct queries, after a warm-up), with:
 
-* ``default``: torch's default thread count (one per core), fixed;
+* ``default``: the default thread count (one per core), fixed;
 * ``one``: one thread, fixed;
-* ``chosen``: the service's embedder, which picks the count of small calls from their
-  measured times (index/threads.py).
+* ``chosen``: the count the service picks for small calls from their measured times
+  (index/threads.py).
 
 Each runs on the machine as it is ("quiet") and while another process keeps one core busy
 (a pure-Python loop, as a neighbour's job would), alternated in every repeat. Results:
@@ -26,14 +27,13 @@ from perf_common import RESULTS, cli_env, median, pct, query_pool, save
 
 ENCODES = """
 import json, sys, time
-import torch
 from secml_papers.index.embedder import SentenceTransformerEmbedder
-how, queries = sys.argv[1], json.loads(sys.stdin.read())
-embedder = SentenceTransformerEmbedder()
-embedder._load()
+engine, how, queries = sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())
+embedder = SentenceTransformerEmbedder(engine=engine)
+assert embedder.running == engine, embedder.fallback
 chooser = embedder._threads
 if how != "chosen":  # a fixed count: the chooser is left one choice
-    chooser.default = 1 if how == "one" else torch.get_num_threads()
+    chooser.default = 1 if how == "one" else chooser.default
     chooser.choices = (chooser.default,)
 embedder.embed(["warm up"])
 times = []
@@ -45,12 +45,12 @@ print(json.dumps(times))
 """
 
 BUSY = "while True: pass"
-HOWS = ("default", "one", "chosen")
+CONFIGS = [(engine, how) for engine in ("torch", "onnx") for how in ("default", "one", "chosen")]
 
 
-def encodes(env: dict[str, str], how: str, queries: list[str]) -> list[float]:
+def encodes(env: dict[str, str], engine: str, how: str, queries: list[str]) -> list[float]:
     run = subprocess.run(
-        [sys.executable, "-c", ENCODES, how],
+        [sys.executable, "-c", ENCODES, engine, how],
         env=env,
         input=json.dumps(queries),
         capture_output=True,
@@ -74,10 +74,10 @@ def main() -> int:
         for busy in (False, True):
             burner = subprocess.Popen([sys.executable, "-c", BUSY]) if busy else None
             try:
-                for how in HOWS:
+                for engine, how in CONFIGS:
                     queries = [next(pool) for _ in range(n)]
-                    key = f"{how}, {'one core busy' if busy else 'quiet'}"
-                    got = encodes(env, how, queries)
+                    key = f"{engine}, {how}, {'one core busy' if busy else 'quiet'}"
+                    got = encodes(env, engine, how, queries)
                     times.setdefault(key, []).extend(got)
                     print(f"repeat {r}: {key}: p50 {median(got) * 1000:.1f} ms", flush=True)
             finally:
