@@ -2,18 +2,21 @@
 
 A model call of several short queries costs less than that many calls of one (PyTorch: 16
 queries took about three times one; ONNX Runtime gains less), but a server that encodes each
-request on its own, under the model's lock, makes concurrent clients wait in line. :class:`BatchingEmbedder` puts
-single-text calls on a queue that one worker drains: whatever arrived while the model was busy
+request on its own, under the model's lock, makes concurrent clients wait in line.
+:class:`BatchingEmbedder` puts single-text calls on a queue that a worker drains: whatever
+arrived while the model was busy
 goes into the next call together. Nothing waits for company when the server is idle, so a lone
 query costs what it did; under load (the last call held several queries) the next call waits
 up to ``WINDOW`` for as many, since the same clients are about to send again: one call of
 eight instead of a call of one and a call of seven. Repeated queries (a popular search, the
 page's "related" links, the categorizer's probes) come from an LRU cache of vectors.
 
-Every use of the model runs on that one worker thread, the load and multi-text calls (builds,
-the categorizer) included: torch gives each thread that runs it a team of OpenMP threads, and a
-second team, idle or not, made the worker's one-query encodes 2-3 ms slower (15-20%) in
-bench/perf_query.py's measurements.
+Every use of the model runs on the workers, the load and multi-text calls (builds, the
+categorizer) included. With PyTorch there is one worker: torch gives each thread that runs it a
+team of OpenMP threads, and a second team, idle or not, made one-query encodes 2-3 ms slower
+(15-20%) in bench/perf_query.py's measurements. ONNX Runtime's calls may run side by side, one
+thread each (the model's ``parallel_calls``), so there is a worker per core and no waiting
+for company: the second worker takes what arrives while the first is busy.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ class BatchingEmbedder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._queue: queue.SimpleQueue[tuple[str, Any, Future]] = queue.SimpleQueue()
-        self._worker: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
         self._start_lock = threading.Lock()
 
     @property
@@ -93,7 +96,7 @@ class BatchingEmbedder:
         return vector
 
     def _on_worker(self, fn: Callable[[], Any]) -> Any:
-        if threading.current_thread() is self._worker:
+        if threading.current_thread() in self._workers:
             return fn()
         return self._submit(_CALL, fn)
 
@@ -117,11 +120,17 @@ class BatchingEmbedder:
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
 
-    def _ensure_worker(self) -> None:
+    def _ensure_worker(self, wanted: int = 1) -> None:
+        """At least ``wanted`` workers: one, and more once the model says its calls may run
+        side by side (``parallel_calls``, ONNX Runtime's sessions)."""
         with self._start_lock:
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._run, name="secml-model", daemon=True)
-                self._worker.start()
+            self._workers = [w for w in self._workers if w.is_alive()]
+            while len(self._workers) < wanted:
+                worker = threading.Thread(
+                    target=self._run, name=f"secml-model-{len(self._workers)}", daemon=True
+                )
+                self._workers.append(worker)
+                worker.start()
 
     def _run(self) -> None:
         held: tuple[str, Any, Future] | None = None
@@ -133,8 +142,9 @@ class BatchingEmbedder:
                 continue
             batch = [job]
             # under load (the last call held several queries) the same clients are about to
-            # send again: wait a moment for them rather than encode the first one alone
-            wanted = min(self._expected, self.max_batch)
+            # send again: wait a moment for them rather than encode the first one alone (with
+            # calls side by side, a second worker takes them instead)
+            wanted = min(self._expected, self.max_batch) if len(self._workers) == 1 else 1
             deadline = time.monotonic() + self.window
             self.waits += wanted > 1
             while len(batch) < self.max_batch:
@@ -149,6 +159,9 @@ class BatchingEmbedder:
                 batch.append(job)
             self._expected = len(batch)
             self._encode(batch)
+            parallel = int(getattr(self.inner, "parallel_calls", 1))
+            if parallel > len(self._workers):
+                self._ensure_worker(parallel)
 
     def _encode(self, batch: list[tuple[str, Any, Future]]) -> None:
         texts = list(dict.fromkeys(text for _, text, _ in batch))  # one row per distinct text

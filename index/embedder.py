@@ -109,6 +109,7 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
         self._threads: ThreadChooser | None = None  # thread count for small calls
         self._current_threads = 0
+        self._running = 0  # ONNX calls in progress
 
     @property
     def running(self) -> str:
@@ -174,20 +175,44 @@ class SentenceTransformerEmbedder:
         getter = getter or model.get_sentence_embedding_dimension
         return int(getter())
 
+    @property
+    def parallel_calls(self) -> int:
+        """How many calls may run at once: one per core on ONNX Runtime (its sessions run
+        concurrently, one thread each), one on PyTorch (a second thread running torch slows
+        the first); one until the model is loaded."""
+        return _cores() if self._onnx is not None else 1
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         self._ensure()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._onnx is not None:
+            return self._onnx_embed(list(texts))
         with self._lock:
             assert self._threads is not None
             threads = self._threads.choose(len(texts))
             started = time.perf_counter()
-            if self._onnx is not None:
-                vectors = self._onnx.embed(list(texts), threads)
-            else:
-                vectors = self._torch_embed(texts, threads)
+            vectors = self._torch_embed(texts, threads)
             self._threads.record(len(texts), threads, time.perf_counter() - started)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _onnx_embed(self, texts: list[str]) -> np.ndarray:
+        """Concurrent calls run side by side, one thread each; a lone call gets the thread
+        count chosen for its size."""
+        assert self._onnx is not None and self._threads is not None
+        with self._lock:
+            self._running += 1
+            alone = self._running == 1
+            threads = self._threads.choose(len(texts)) if alone else 1
+        started = time.perf_counter()
+        try:
+            vectors = self._onnx.embed(texts, threads)
+        finally:
+            with self._lock:
+                self._running -= 1
+                if alone and self._running == 0:  # times of calls that ran alone only
+                    self._threads.record(len(texts), threads, time.perf_counter() - started)
+        return vectors
 
     def _torch_embed(self, texts: Sequence[str], threads: int) -> np.ndarray:
         if threads != self._current_threads:

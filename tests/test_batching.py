@@ -116,3 +116,17 @@ def test_a_lone_client_never_waits_and_a_busy_server_waits_for_company() -> None
     for i in range(3):
         batching.embed([f"quiet again {i}"])
     assert [len(b) for b in inner.batches[-3:]] == [1, 1, 1]
+
+
+def test_a_model_whose_calls_may_run_side_by_side_gets_a_worker_per_call() -> None:
+    inner = SlowEmbedder()
+    inner.parallel_calls = 2
+    batching = BatchingEmbedder(inner)
+    batching.embed(["the first call starts one worker"])
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for round_ in range(3):
+            texts = [f"side by side {round_} {i}" for i in range(8)]
+            vectors = list(pool.map(lambda text: batching.embed([text])[0], texts))
+            assert np.allclose(np.array(vectors), FakeEmbedder().embed(texts))
+    assert len(inner.threads) == 2  # two workers took calls
+    assert threading.get_ident() not in inner.threads

@@ -58,3 +58,14 @@ def test_onnx_and_pytorch_give_the_same_vectors(real_embedder) -> None:
     assert got.shape == expected.shape == (3, 384)
     assert np.abs(got - expected).max() < 1e-5
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+
+
+def test_concurrent_onnx_calls_give_each_caller_its_own_vector(real_embedder) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"certified defence number {i} against backdoor attacks" for i in range(16)]
+    expected = real_embedder.embed(texts)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda t: real_embedder.embed([t])[0], texts))
+    assert real_embedder.parallel_calls >= 1
+    assert np.abs(np.array(got) - expected).max() < 1e-5
