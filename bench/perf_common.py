@@ -240,15 +240,36 @@ class Server:
 
 ENGINE_LOAD = (
     "from secml_papers.index.embedder import SentenceTransformerEmbedder\n"
-    "SentenceTransformerEmbedder().embed(['a query'])\n"
+    "from secml_papers.service.settings import Settings\n"
+    "cache = Settings.from_env().resolved_cache_dir()\n"
+    "SentenceTransformerEmbedder(cache_dir=cache).embed(['a query'])\n"
 )
+
+
+def export_engine(env: dict[str, str]) -> None:
+    """Export the ONNX graph into ``env``'s cache (once; a served list's later starts find it)."""
+    subprocess.run([sys.executable, "-c", ENGINE_LOAD], env=env, check=True)
+
+
+def run_snippet(code: str, env: dict[str, str], args: list[str], payload: object) -> object:
+    """Run ``code`` in a fresh Python process with ``args``, ``payload`` as JSON on its stdin;
+    its stdout's JSON."""
+    run = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(run.stdout)
 
 
 def engine_load_process(repeats: int) -> list[float]:
     """Wall seconds of fresh processes that load the service's engine (ONNX Runtime, graph
     already exported) and encode one query: the floor for the service's cold commands."""
     env = cli_env(RESULTS / "load", None, None)
-    subprocess.run([sys.executable, "-c", ENGINE_LOAD], env=env, check=True)  # exports once
+    export_engine(env)
     return [
         timed(lambda: subprocess.run([sys.executable, "-c", ENGINE_LOAD], env=env, check=True))
         for _ in range(repeats)

@@ -1,6 +1,6 @@
 """The peer: txtai's Embeddings index against ours, same model, same texts, same queries.
 
-    .venv/bin/python bench/perf_peer.py [--quick] [--repeats 3]     (needs the `bench` extra)
+    .venv/bin/python bench/perf_peer.py [--quick] [--repeats 5]     (needs the `bench` extra)
 
 txtai (a bench-only extra, never a runtime dependency) indexes the texts our build embeds
 (``paper_text`` of each entry of the data set's list, perf_query's set-up) with the same
@@ -67,7 +67,7 @@ def batched_encode(embedder, queries: list[str]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 papers, tiny query sets")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
     n = 16 if args.quick else 120

@@ -56,6 +56,7 @@ from perf_common import (
     model_load_process,
     pct,
     query_pool,
+    run_snippet,
     save,
     timed,
     verdict,
@@ -313,15 +314,7 @@ def thread_teams(env: dict[str, str], queries: list[str]) -> dict[str, float]:
     """p50 ms of one-query encodes in a fresh process: in the main thread alone, then in a
     worker thread, then in the main thread again (each thread that runs torch gets its own
     OpenMP team of threads, and the teams then compete for the cores)."""
-    run = subprocess.run(
-        [sys.executable, "-c", TEAMS],
-        env=env,
-        input=json.dumps(queries),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(run.stdout)
+    return run_snippet(TEAMS, env, [], queries)
 
 
 def cold_cli(env: dict[str, str], queries: list[str]) -> list[float]:

@@ -382,6 +382,18 @@ def _small_parts(pr: dict) -> str:
     )
 
 
+def _against_torch(t: dict, one: dict) -> str:
+    """The same p50 against raw sentence-transformers (PyTorch) in-process."""
+    torch_rows = [v["p50_ms"] for k, v in t.items() if k.startswith("in-process, main thread")]
+    if not torch_rows:
+        return ""
+    best = min(torch_rows)
+    return (
+        f" Against raw `SentenceTransformer.encode` + FAISS in-process (PyTorch, the better of "
+        f"its thread counts, {best:.1f} ms) the HTTP p50 is {one['p50_ms'] / best:.2f}x."
+    )
+
+
 THREAD_LABELS = (
     ("default", "with the default threads"),
     ("one", "with one thread"),
@@ -405,11 +417,11 @@ def _query_diagnosis(q, p) -> list[str]:
         f"{framework:.1f} ms FastAPI with its middleware, pydantic and the hand-off to the "
         f"model's thread, and {left:.1f} ms uvicorn, the socket, the client and whatever the "
         "server's model thread loses against the baseline's process. Since the earlier run the "
-        "server encodes on one thread that does all of its torch work (index/batching.py), "
-        "/search awaits that thread from the event loop instead of blocking a threadpool "
-        "thread (service/querying.py), and the benchmark's client is a lean keep-alive one "
-        f"(with httpx as the client the same p50 is "
-        f"{t.get('HTTP hybrid, 1 client, httpx', one)['p50_ms']:.1f} ms).",
+        "model runs on ONNX Runtime (index/onnx_engine.py; the same vectors), on the server's "
+        "own model workers (index/batching.py), /search awaits them from the event loop "
+        "instead of blocking a threadpool thread (service/querying.py), and the benchmark's "
+        "client is a lean keep-alive one (with httpx as the client the same p50 is "
+        f"{t.get('HTTP hybrid, 1 client, httpx', one)['p50_ms']:.1f} ms)." + _against_torch(t, one),
     ]
     text = (
         f"2. **Concurrency.** With 8 clients the server answers {eight['qps']:.1f} q/s against "
@@ -597,10 +609,11 @@ def sections(targets: list[str], b, q, p, s, c, m, earlier=None) -> list[str]:
         "",
         *(
             [
-                "The *earlier run* column: the same scripts run earlier the same day on the same",
-                "machine (before the last changes to the scripts' method, under another load);",
-                "where the two disagree on a verdict, the ratio is within the machine's noise of",
-                "its target.",
+                "The *earlier run* column: the same comparisons from the scripts' run earlier the same",
+                "day on the same machine, before this round of changes (ONNX Runtime, the model's",
+                "own workers, the async /search, the categorizer's reuse and sampled fit, hybrid",
+                "candidates on IVF) and before some changes to the scripts' method (the",
+                "baseline's own process, the lean client).",
                 "",
             ]
             if "earlier run" in targets[0]

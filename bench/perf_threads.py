@@ -19,11 +19,10 @@ Each runs on the machine as it is ("quiet") and while another process keeps one 
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 
-from perf_common import RESULTS, cli_env, median, pct, query_pool, save
+from perf_common import RESULTS, cli_env, median, pct, query_pool, run_snippet, save
 
 ENCODES = """
 import json, sys, time
@@ -49,15 +48,7 @@ CONFIGS = [(engine, how) for engine in ("torch", "onnx") for how in ("default", 
 
 
 def encodes(env: dict[str, str], engine: str, how: str, queries: list[str]) -> list[float]:
-    run = subprocess.run(
-        [sys.executable, "-c", ENCODES, engine, how],
-        env=env,
-        input=json.dumps(queries),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(run.stdout)
+    return run_snippet(ENCODES, env, [engine, how], queries)
 
 
 def main() -> int:
