@@ -166,7 +166,7 @@ import faiss, numpy as np, torch
 from sentence_transformers import SentenceTransformer
 from secml_papers.index.embedder import SentenceTransformerEmbedder, resolve_model
 model = SentenceTransformer(str(resolve_model("all-MiniLM-L6-v2")), device="cpu")
-engine = SentenceTransformerEmbedder()  # the service's engine (ONNX Runtime), threads chosen
+engine = SentenceTransformerEmbedder()  # the service's engine (ONNX Runtime), as it runs
 index = faiss.IndexFlatIP(int(sys.argv[2]))
 index.add(np.load(sys.argv[1]))
 faiss.omp_set_num_threads(1)
@@ -219,7 +219,7 @@ class Baseline:
         for threads, name in (
             (0, f"main thread, {DEFAULT_THREADS} threads"),
             (1, "main thread, 1 thread"),
-            ("engine", "the service's engine (ONNX Runtime, threads chosen)"),
+            ("engine", "the service's engine (ONNX Runtime)"),
         ):
             assert self.proc.stdin is not None and self.proc.stdout is not None
             self.proc.stdin.write(json.dumps([queries, threads]) + "\n")

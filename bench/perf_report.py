@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 import matplotlib
@@ -50,6 +51,9 @@ def load_all(folder: Path = RESULTS) -> list[dict | None]:
     )
     if s and load("scale-random", folder):
         s = {**s, "random": load("scale-random", folder)}
+    if s and "measured_at" not in s["meta"]:  # written before scale.py recorded it
+        written = (folder / "scale.json").stat().st_mtime
+        s["meta"]["written_at"] = time.strftime("%Y-%m-%d %H:%M", time.localtime(written))
     if q and load("threads", folder):
         q = {**q, "threads": load("threads", folder)}
     return [b, q, p, s, c, m]

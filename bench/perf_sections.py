@@ -60,8 +60,8 @@ def header(results: list[dict | None]) -> list[str]:
         "page from results already there, `make bench-quick` a smoke run on tiny sizes). Every",
         "number below comes from the scripts' JSON results; nothing is typed in by hand.",
         "",
-        f"**This run:** {when}, {os.cpu_count()} cores shared with three other engineers'",
-        f"test runs (load average {min(loads, default=0):.1f} to {max(loads, default=0):.1f} as the"
+        f"**This run:** {when}, {os.cpu_count()} cores of a shared machine",
+        f"(load average {min(loads, default=0):.1f} to {max(loads, default=0):.1f} as the"
         " scripts finished), torch",
         f"{_v('torch')} (CPU), sentence-transformers {_v('sentence-transformers')}, faiss-cpu",
         f"{_v('faiss-cpu')}, txtai {_v('txtai')}. Absolute times are inflated and noisy on this",
@@ -195,7 +195,8 @@ def query_section(q) -> list[str]:
             "",
             f"A fresh process per run, {th['queries_per_run']} one-query encodes each, "
             f'{th["repeats"]} repeats; "one core busy": another process spins on one core '
-            'meanwhile. "chosen" is the service\'s embedder (index/threads.py).',
+            'meanwhile. "chosen": the count PyTorch\'s calls get from index/threads.py; the '
+            "service runs ONNX Runtime's lone calls with the default count.",
             "",
             "| thread count, machine | p50 ms | p95 ms |",
             "|---|---:|---:|",
@@ -249,6 +250,15 @@ def scale_section(s) -> list[str]:
         "serialised size and the RSS growth while the index is built and held.",
         "",
     ]
+    meta = s["meta"]
+    if "measured_at" in meta:
+        lines[-1:-1] = [f"Measured {meta['measured_at']}, commit {meta['commit']}."]
+    else:
+        lines[-1:-1] = [
+            f"Not re-run in this round: these results were written {meta['written_at']} by a "
+            "run of bench/scale.py that did not yet record its commit (the script and the index "
+            "types it builds have not changed since)."
+        ]
     lines += _scale_rows(s["rows"])
     skipped = s["meta"].get("max_hnsw", 10**9)
     if any(r["n"] > skipped for r in s["rows"]):
@@ -487,9 +497,10 @@ def _query_diagnosis(q, p) -> list[str]:
             f"encodes took, p50: PyTorch {runs('torch', 'one core busy', True)}; ONNX Runtime "
             f"{runs('onnx', 'one core busy', True)}. On the machine as it was: PyTorch "
             f"{runs('torch', 'quiet', False)}; ONNX Runtime {runs('onnx', 'quiet', False)}. "
-            "The service therefore runs the model with ONNX Runtime (index/onnx_engine.py) and "
-            "picks the thread count of small calls from their measured times, trying the "
-            "other count now and then (index/threads.py)."
+            "The service therefore runs the model with ONNX Runtime (index/onnx_engine.py), "
+            "whose idle threads sleep instead of spinning, with a thread per core for a lone "
+            "call; on PyTorch it picks the thread count of small calls from their measured "
+            "times, trying the other count now and then (index/threads.py)."
         )
     omp = t.get("HTTP hybrid, 1 client, OMP 1 thread")
     if omp:

@@ -8,8 +8,8 @@ one-query encodes (distinct queries, after a warm-up), with:
 
 * ``default``: the default thread count (one per core), fixed;
 * ``one``: one thread, fixed;
-* ``chosen``: the count the service picks for small calls from their measured times
-  (index/threads.py).
+* ``chosen`` (PyTorch only): the count the service picks for small calls from their
+  measured times (index/threads.py); on ONNX Runtime the service uses ``default``.
 
 Each runs on the machine as it is ("quiet") and while another process keeps one core busy
 (a pure-Python loop, as a neighbour's job would), alternated in every repeat. Results:
@@ -30,8 +30,10 @@ from secml_papers.index.embedder import SentenceTransformerEmbedder
 engine, how, queries = sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())
 embedder = SentenceTransformerEmbedder(engine=engine)
 assert embedder.running == engine, embedder.fallback
-chooser = embedder._threads
-if how != "chosen":  # a fixed count: the chooser is left one choice
+if engine == "onnx":  # the service runs a lone call with a thread per core
+    embedder._onnx.threads = 1 if how == "one" else embedder._onnx.threads
+elif how != "chosen":  # a fixed count: PyTorch's chooser is left one choice
+    chooser = embedder._threads
     chooser.default = 1 if how == "one" else chooser.default
     chooser.choices = (chooser.default,)
 embedder.embed(["warm up"])
@@ -44,7 +46,8 @@ print(json.dumps(times))
 """
 
 BUSY = "while True: pass"
-CONFIGS = [(engine, how) for engine in ("torch", "onnx") for how in ("default", "one", "chosen")]
+CONFIGS = [("torch", "default"), ("torch", "one"), ("torch", "chosen")]
+CONFIGS += [("onnx", "default"), ("onnx", "one")]
 
 
 def encodes(env: dict[str, str], engine: str, how: str, queries: list[str]) -> list[float]:

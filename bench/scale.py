@@ -37,7 +37,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from datasets import load_papers
-from perf_common import RESULTS, rss_mb
+from perf_common import RESULTS, code_state, rss_mb
 
 NOISE = 0.35  # per-coordinate sigma relative to 1/sqrt(dim): neighbours at cosine ~0.9
 
@@ -186,6 +186,8 @@ def main() -> int:
     meta = {"faiss": faiss.__version__, "search_threads": args.threads, "queries": args.queries}
     meta["data"] = args.data
     meta["max_hnsw"] = args.max_hnsw
+    meta["measured_at"] = time.strftime("%Y-%m-%d %H:%M")
+    meta["commit"] = code_state()
     args.out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     print(f"wrote {args.out}")
     return 0

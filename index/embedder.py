@@ -107,7 +107,7 @@ class SentenceTransformerEmbedder:
         self._model = None
         self._onnx: OnnxModel | None = None
         self._lock = threading.Lock()
-        self._threads: ThreadChooser | None = None  # thread count for small calls
+        self._threads: ThreadChooser | None = None  # PyTorch's thread count for small calls
         self._current_threads = 0
         self._running = 0  # ONNX calls in progress
 
@@ -124,7 +124,6 @@ class SentenceTransformerEmbedder:
             if self.engine == "onnx":
                 self._onnx = self._try_onnx()
                 if self._onnx is not None:
-                    self._threads = ThreadChooser(_cores())
                     return
         self.sentence_transformer()
 
@@ -135,7 +134,8 @@ class SentenceTransformerEmbedder:
             return None
         try:
             cache = self.cache_dir or user_cache_path("secml-papers")
-            return OnnxModel(self.path, exported(self.path, cache), max_length, self.batch_size)
+            graph = exported(self.path, cache)
+            return OnnxModel(self.path, graph, max_length, self.batch_size, _cores())
         except Exception as err:  # any failure: PyTorch answers the same, slower
             self.fallback = f"{type(err).__name__}: {err}"
             log.warning("running %s with PyTorch: ONNX failed (%s)", self.name, self.fallback)
@@ -197,22 +197,19 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def _onnx_embed(self, texts: list[str]) -> np.ndarray:
-        """Concurrent calls run side by side, one thread each; a lone call gets the thread
-        count chosen for its size."""
-        assert self._onnx is not None and self._threads is not None
+        """A lone call gets a thread per core; concurrent calls run side by side, one thread
+        each. ONNX Runtime's idle threads sleep rather than spin, and a thread per core was
+        the fastest for one query both on a quiet machine and with a core busy
+        (bench/perf_threads.py), so its count is not chosen by measurement as PyTorch's is."""
+        assert self._onnx is not None
         with self._lock:
             self._running += 1
-            alone = self._running == 1
-            threads = self._threads.choose(len(texts)) if alone else 1
-        started = time.perf_counter()
+            threads = self._onnx.threads if self._running == 1 else 1
         try:
-            vectors = self._onnx.embed(texts, threads)
+            return self._onnx.embed(texts, threads)
         finally:
             with self._lock:
                 self._running -= 1
-                if alone and self._running == 0:  # times of calls that ran alone only
-                    self._threads.record(len(texts), threads, time.perf_counter() - started)
-        return vectors
 
     def _torch_embed(self, texts: Sequence[str], threads: int) -> np.ndarray:
         if threads != self._current_threads:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -103,34 +104,43 @@ def _export(model_dir: Path, out: Path) -> None:
 class OnnxModel:
     """Tokenizer (``tokenizers``) + ONNX session + mean pooling + normalisation."""
 
-    def __init__(self, model_dir: Path, graph: Path, max_length: int, batch_size: int) -> None:
+    def __init__(
+        self, model_dir: Path, graph: Path, max_length: int, batch_size: int, threads: int
+    ) -> None:
         from tokenizers import Tokenizer
 
         self.graph = graph
         self.batch_size = batch_size
+        self.threads = max(1, threads)  # a lone call's; concurrent calls take one each
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length)
         self.tokenizer.enable_padding()
         config = json.loads((model_dir / "config.json").read_text())
         self.dim = int(config["hidden_size"])
         self._sessions: dict[int, object] = {}
-        self.session(1)  # load now: a broken graph fails here, not on the first query
+        self._lock = threading.Lock()
+        self.session(self.threads)  # load now: a broken graph fails here, not on a query
 
     def session(self, threads: int):
-        """One session per thread count (index/threads.py picks the count per call); idle
-        threads sleep rather than spin, so another process's work does not stall them."""
-        if threads not in self._sessions:
-            import onnxruntime as ort
+        """One session per thread count, made (and run once) on first use; idle threads
+        sleep rather than spin, so another process's work does not stall them."""
+        with self._lock:
+            if threads not in self._sessions:
+                self._sessions[threads] = self._new_session(threads)
+            return self._sessions[threads]
 
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            options.log_severity_level = 3
-            self._sessions[threads] = ort.InferenceSession(
-                str(self.graph), options, providers=["CPUExecutionProvider"]
-            )
-        return self._sessions[threads]
+    def _new_session(self, threads: int):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        session = ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
+        one = np.ones((1, 4), dtype=np.int64)
+        session.run(None, {"input_ids": one, "attention_mask": one, "token_type_ids": one * 0})
+        return session  # run once: the first run allocates, and is not a query's to pay
 
     def embed(self, texts: list[str], threads: int) -> np.ndarray:
         """Unit vectors, longest texts batched together (as sentence-transformers does)."""
