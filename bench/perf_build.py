@@ -50,7 +50,7 @@ from secml_papers.index.embedder import BATCH_SIZE, SentenceTransformerEmbedder
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
 
-BATCH_SIZES = (16, 32, 64, 128)
+BATCH_SIZES = (4, 8, 16, 32, 64, 128)
 DEFAULT_THREADS = torch.get_num_threads()
 
 
@@ -148,7 +148,7 @@ def main() -> int:
         "raw_best_s": median(raw_best),
         "raw_best_per_s": n / median(raw_best),
         "encode_in_chunks_s": median(chunked),
-        "build_batch_size": BATCH_SIZE,
+        "build_batch_size": embedder._onnx.batch_size if embedder._onnx else BATCH_SIZE,
         "engine": embedder.running,
         "build_sorts": True,
         "build_full_s": median(full),

@@ -526,7 +526,8 @@ def _build_diagnosis(b) -> str:
         f"4. **Build at {b['build_vs_raw']:.2f}x the raw encode rate.** In the scan, the fastest "
         f"raw encode was {b['best_raw']} ("
         + ", ".join(f"best with {t} thread(s): {v:.1f} s" for t, v in by_threads.items() if v)
-        + "). The build encodes with torch's default threads in calls of 64 texts, "
+        + f"). The build encodes with {'ONNX Runtime' if b.get('engine') == 'onnx' else 'PyTorch'}"
+        " (a thread per core) in calls of 64 texts, "
         f"{'longest first across the build, ' if b.get('build_sorts') else ''}at batch size {batch}"
     )
     if same:

@@ -135,7 +135,7 @@ class SentenceTransformerEmbedder:
         try:
             cache = self.cache_dir or user_cache_path("secml-papers")
             graph = exported(self.path, cache)
-            return OnnxModel(self.path, graph, max_length, self.batch_size, _cores())
+            return OnnxModel(self.path, graph, max_length, _cores())
         except Exception as err:  # any failure: PyTorch answers the same, slower
             self.fallback = f"{type(err).__name__}: {err}"
             log.warning("running %s with PyTorch: ONNX failed (%s)", self.name, self.fallback)
