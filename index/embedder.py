@@ -132,10 +132,14 @@ class SentenceTransformerEmbedder:
         if max_length is None:
             self.fallback = "the model is not a plain transformer with mean pooling"
             return None
+        cache = self.cache_dir or user_cache_path("secml-papers")
         try:
-            cache = self.cache_dir or user_cache_path("secml-papers")
             graph = exported(self.path, cache)
-            return OnnxModel(self.path, graph, max_length, _cores())
+            try:
+                return OnnxModel(self.path, graph, max_length, _cores())
+            except Exception:  # a damaged copy in the cache: export it again, once
+                graph.unlink(missing_ok=True)
+                return OnnxModel(self.path, exported(self.path, cache), max_length, _cores())
         except Exception as err:  # any failure: PyTorch answers the same, slower
             self.fallback = f"{type(err).__name__}: {err}"
             log.warning("running %s with PyTorch: ONNX failed (%s)", self.name, self.fallback)

@@ -68,3 +68,14 @@ def test_the_graph_is_exported_once_and_then_reused(tmp_path: Path) -> None:
     again = exported(model, tmp_path)
     assert again == first and again.stat().st_mtime_ns == stamp
     assert [p.name for p in first.parent.iterdir()] == [first.name]  # no temporary left
+
+
+def test_a_damaged_graph_in_the_cache_is_exported_again(tmp_path: Path) -> None:
+    from secml_papers.index.onnx_engine import exported
+
+    graph = exported(resolve_model("all-MiniLM-L6-v2"), tmp_path)
+    graph.write_bytes(graph.read_bytes()[:1000])  # truncated, as by a full disk
+    embedder = SentenceTransformerEmbedder(cache_dir=tmp_path)
+    assert embedder.running == "onnx", embedder.fallback
+    assert embedder.embed(["backdoor"]).shape == (1, 384)
+    assert graph.stat().st_size > 1_000_000
