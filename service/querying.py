@@ -5,8 +5,8 @@ A sync endpoint costs every request a hop to a threadpool thread that then block
 model's worker; bench/perf_query.py measured that hop, and its share of the server's time
 under load, before this module. The search after the encode takes well under a millisecond
 on a list of a few thousand entries (0.2 ms at 245) but grows with the list (4 ms at 100,000
-in hybrid mode, docs/benchmarks.md), so beyond ``INLINE_UP_TO`` entries, or with another vector store (a network
-call), it goes to the threadpool instead of holding up the loop.
+in hybrid mode, docs/benchmarks.md), so beyond ``INLINE_UP_TO`` entries, or with another
+vector store (a network call), it goes to the threadpool instead of holding up the loop.
 """
 
 from __future__ import annotations
