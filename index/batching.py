@@ -88,10 +88,7 @@ class BatchingEmbedder:
         cached = self._cached(text)
         if cached is not None:
             return cached
-        future: Future = Future()
-        self._ensure_worker()
-        self._queue.put((_ONE, text, future))
-        vector = await asyncio.wrap_future(future)
+        vector = await asyncio.wrap_future(self._enqueue(_ONE, text))
         self._remember(text, vector)
         return vector
 
@@ -101,10 +98,14 @@ class BatchingEmbedder:
         return self._submit(_CALL, fn)
 
     def _submit(self, kind: str, payload: Any) -> Any:
+        return self._enqueue(kind, payload).result()
+
+    def _enqueue(self, kind: str, payload: Any) -> Future:
         future: Future = Future()
-        self._ensure_worker()
+        if not self._workers or not self._workers[0].is_alive():  # no lock on the hot path
+            self._ensure_worker()
         self._queue.put((kind, payload, future))
-        return future.result()
+        return future
 
     def _cached(self, text: str) -> np.ndarray | None:
         with self._cache_lock:

@@ -22,18 +22,26 @@ KEEP = 4  # categorizers kept per fitted one for other candidate sections
 _lock = threading.Lock()
 
 
-def has_evidence(categorizer: Categorizer, papers: Sequence[Paper], vectors: np.ndarray) -> bool:
-    """Whether ``categorizer`` learns from exactly these entries and vectors, with the texts a
-    fresh ``Categorizer(papers, vectors, ...)`` would read (the titles)."""
-    own = categorizer.papers
+def same_entries(
+    papers: Sequence[Paper], vectors: np.ndarray, own: Sequence[Paper], own_vectors: np.ndarray
+) -> bool:
+    """Whether two versions hold the same entries (id, title, section) with the same vectors."""
     return (
         len(papers) == len(own)
-        and categorizer.texts == tuple(p.title for p in own)
         and all(
             (p.id, p.title, p.section) == (q.id, q.title, q.section)
             for p, q in zip(papers, own, strict=True)
         )
-        and np.array_equal(np.asarray(vectors), categorizer.vectors)
+        and np.array_equal(np.asarray(vectors), np.asarray(own_vectors))
+    )
+
+
+def has_evidence(categorizer: Categorizer, papers: Sequence[Paper], vectors: np.ndarray) -> bool:
+    """Whether ``categorizer`` learns from exactly these entries and vectors, with the texts a
+    fresh ``Categorizer(papers, vectors, ...)`` would read (the titles)."""
+    own = categorizer.papers
+    return categorizer.texts == tuple(p.title for p in own) and same_entries(
+        papers, vectors, own, categorizer.vectors
     )
 
 

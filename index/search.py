@@ -130,7 +130,6 @@ class PaperIndex:
         self.papers = tuple(papers)
         self.sections = tuple(sections)
         self.rows = np.array([rows[p.id] for p in self.papers], dtype=np.int64)
-        self.paper_at_row = {int(r): p for r, p in zip(self.rows, self.papers, strict=True)}
         self.sorted_rows = np.sort(self.rows)  # every index row, as FAISS's selector wants
         self.position_of_row = np.empty(len(self.rows), dtype=np.int64)
         self.position_of_row[self.rows] = np.arange(len(self.rows))
@@ -232,7 +231,8 @@ class PaperIndex:
         if not len(allowed):
             return []
         scores, rows = search_rows(self.faiss_index, self.stored_vectors, vector, k, allowed)
-        return [Hit(self.paper_at_row[int(r)], float(s)) for s, r in zip(scores, rows, strict=True)]
+        positions = self.position_of_row[rows]
+        return [Hit(self.papers[i], float(s)) for s, i in zip(scores, positions, strict=True)]
 
     def _nearest_in_store(
         self, vector: np.ndarray, k: int, filters: Filters, exclude: Collection[str]

@@ -48,15 +48,20 @@ class ThreadChooser:
         """1, 2, 3-4, 5-8, ...: calls whose times are comparable."""
         return max(1, texts - 1).bit_length()
 
+    def _medians(self, g: int) -> dict[int, float] | None:
+        """Median time per candidate count for group ``g``; None until each has a time."""
+        if any(not self._times.get((g, c)) for c in self.choices):
+            return None
+        return {c: statistics.median(self._times[(g, c)]) for c in self.choices}
+
     def choose(self, texts: int) -> int:
         if texts > SMALL_CALL or len(self.choices) == 1:
             return self.default
         g = self.group(texts)
         self._calls[g] = self._calls.get(g, 0) + 1
-        untried = [c for c in self.choices if not self._times.get((g, c))]
-        if untried:
-            return untried[0]
-        medians = {c: statistics.median(self._times[(g, c)]) for c in self.choices}
+        medians = self._medians(g)
+        if medians is None:  # the first untried count
+            return next(c for c in self.choices if not self._times.get((g, c)))
         best = min(medians, key=medians.__getitem__)
         others = [c for c in self.choices if c != best]
         # a try of a count that was far slower is costly: try it less often
@@ -77,8 +82,5 @@ class ThreadChooser:
 
     def preferred(self, texts: int) -> int | None:
         """The count a call of this size gets now (None: not measured yet)."""
-        g = self.group(texts)
-        timed = [c for c in self.choices if self._times.get((g, c))]
-        if len(timed) < len(self.choices):
-            return None
-        return min(timed, key=lambda c: statistics.median(self._times[(g, c)]))
+        medians = self._medians(self.group(texts))
+        return None if medians is None else min(medians, key=medians.__getitem__)

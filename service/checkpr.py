@@ -17,6 +17,7 @@ from secml_papers.corpus.parse import parse_list
 from secml_papers.corpus.records import Paper, PaperList
 from secml_papers.index.build import paper_text
 from secml_papers.index.placement import Placement, place_added
+from secml_papers.index.reuse import same_entries
 from secml_papers.service.library import Library
 
 MAX_LIST_CHARS = 2_000_000
@@ -170,14 +171,7 @@ def _serves(library: Library, base: PaperList, vectors: np.ndarray) -> bool:
     """Whether the library serves BASE's entries and vectors: then its fitted categorizer is
     reused (``place_added`` checks again), and none is fitted for this check."""
     index = library.index()
-    return (
-        len(index.papers) == len(base.papers)
-        and all(
-            (p.id, p.title, p.section) == (q.id, q.title, q.section)
-            for p, q in zip(base.papers, index.papers, strict=True)
-        )
-        and np.array_equal(vectors, index.vectors)
-    )
+    return same_entries(base.papers, vectors, index.papers, index.vectors)
 
 
 def _vectors(library: Library, papers: tuple[Paper, ...], cap: int | None = None) -> np.ndarray:
