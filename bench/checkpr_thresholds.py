@@ -22,9 +22,9 @@ from datasets import load_papers, markdown_list
 
 from secml_papers.corpus import parse_list
 from secml_papers.corpus.storage import read_list
-from secml_papers.index.categorize import Categorizer
-from secml_papers.index.embedder import SentenceTransformerEmbedder
-from secml_papers.index.evaluate import leave_one_out, threshold_table
+from secml_papers.index.categorize.categorizer import Categorizer
+from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
+from secml_papers.index.evaluation.evaluate import leave_one_out, threshold_table
 
 
 def abstention(name: str, text: str, embedder) -> None:

@@ -11,15 +11,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from secml_papers.index.calibration import (
+from secml_papers.index.categorize.calibration import (
     Combiner,
     fit_combiner,
     fit_temperature,
     out_of_fold_logits,
     softmax,
 )
-from secml_papers.index.categorize import Categorizer
-from secml_papers.index.features import BASE_FEATURES, FEATURES
+from secml_papers.index.categorize.categorizer import Categorizer
+from secml_papers.index.categorize.features import BASE_FEATURES, FEATURES
 from secml_papers.index.lexical import LexicalIndex, tokenize
 
 SINGLE = {"nearest entries (kNN mean of 2)": "knn", "section centroid": "centroid"}

@@ -31,10 +31,10 @@ import faiss
 import numpy as np
 
 from secml_papers.corpus.records import Paper, Section
-from secml_papers.index.milvus_store import MilvusStore
-from secml_papers.index.search import Filters, PaperIndex
-from secml_papers.index.store import IndexStore, Manifest
-from secml_papers.index.vectorstore import Entry, FaissStore
+from secml_papers.index.search.paper_index import Filters, PaperIndex
+from secml_papers.index.stores.milvus_store import MilvusStore
+from secml_papers.index.stores.store import IndexStore, Manifest
+from secml_papers.index.stores.vectorstore import Entry, FaissStore
 
 DIM, CENTRES, NOISE = 384, 1000, 0.35
 SECTIONS = [("Attacks", "Backdoor"), ("Attacks", "Evasion"), ("Defenses", "Privacy")]

@@ -46,7 +46,7 @@ from perf_common import (
 )
 
 from secml_papers.index.build import BATCH, embed_in_chunks, paper_text
-from secml_papers.index.embedder import BATCH_SIZE, SentenceTransformerEmbedder
+from secml_papers.index.embedding.embedder import BATCH_SIZE, SentenceTransformerEmbedder
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
 

@@ -32,7 +32,7 @@ from datasets import markdown_list
 from perf_common import CLI, RESULTS, cli_env, distinct_papers, hot_spots, median, save, timed
 
 from secml_papers.corpus.parse import parse_list
-from secml_papers.index.embedder import SentenceTransformerEmbedder
+from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
 from secml_papers.service.checkpr import check_pr
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings

@@ -239,7 +239,7 @@ class Server:
 
 
 ENGINE_LOAD = (
-    "from secml_papers.index.embedder import SentenceTransformerEmbedder\n"
+    "from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder\n"
     "from secml_papers.service.settings import Settings\n"
     "cache = Settings.from_env().resolved_cache_dir()\n"
     "SentenceTransformerEmbedder(cache_dir=cache).embed(['a query'])\n"
@@ -280,7 +280,7 @@ def model_load_process(repeats: int, encode: bool = False) -> list[float]:
     """Wall seconds of fresh processes that import sentence-transformers and load the model
     from the package (the floor for any cold command), optionally encoding one query."""
     code = (
-        "from secml_papers.index.embedder import resolve_model\n"
+        "from secml_papers.index.embedding.embedder import resolve_model\n"
         "from sentence_transformers import SentenceTransformer\n"
         "m = SentenceTransformer(str(resolve_model('all-MiniLM-L6-v2')), device='cpu')\n"
         + ("m.encode(['a query'], normalize_embeddings=True)\n" if encode else "")

@@ -31,13 +31,13 @@ from perf_common import RESULTS, Server, median, save, timed, verdict
 from perf_query import http_load, setup, take
 
 from secml_papers.index.build import paper_text
-from secml_papers.index.embedder import SentenceTransformerEmbedder, resolve_model
+from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder, resolve_model
 from secml_papers.service.library import Library
 
 
 def txtai_search(emb, queries: list[str]) -> float:
     """Sequential queries per second in the main thread, the better of torch's default thread
-    count and one thread (our server picks between them by measured times, index/threads.py;
+    count and one thread (our server picks between them by measured times, index/embedding/threads.py;
     txtai is given the better of the two in hindsight)."""
 
     def run() -> float:

@@ -62,8 +62,8 @@ from perf_common import (
     verdict,
 )
 
-from secml_papers.index.batching import BatchingEmbedder
-from secml_papers.index.embedder import SentenceTransformerEmbedder
+from secml_papers.index.embedding.batching import BatchingEmbedder
+from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
 from secml_papers.service.api import create_app
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
@@ -164,7 +164,7 @@ BASELINE = """
 import json, sys, time
 import faiss, numpy as np, torch
 from sentence_transformers import SentenceTransformer
-from secml_papers.index.embedder import SentenceTransformerEmbedder, resolve_model
+from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder, resolve_model
 model = SentenceTransformer(str(resolve_model("all-MiniLM-L6-v2")), device="cpu")
 engine = SentenceTransformerEmbedder()  # the service's engine (ONNX Runtime), as it runs
 index = faiss.IndexFlatIP(int(sys.argv[2]))
@@ -293,7 +293,7 @@ TEAMS = """
 import json, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from sentence_transformers import SentenceTransformer
-from secml_papers.index.embedder import resolve_model
+from secml_papers.index.embedding.embedder import resolve_model
 model = SentenceTransformer(str(resolve_model("all-MiniLM-L6-v2")), device="cpu")
 queries = json.loads(sys.stdin.read())
 def run():

@@ -195,7 +195,7 @@ def query_section(q) -> list[str]:
             "",
             f"A fresh process per run, {th['queries_per_run']} one-query encodes each, "
             f'{th["repeats"]} repeats; "one core busy": another process spins on one core '
-            'meanwhile. "chosen": the count PyTorch\'s calls get from index/threads.py; the '
+            'meanwhile. "chosen": the count PyTorch\'s calls get from index/embedding/threads.py; the '
             "service runs ONNX Runtime's lone calls with the default count.",
             "",
             "| thread count, machine | p50 ms | p95 ms |",
@@ -378,7 +378,7 @@ def memory_section(m) -> list[str]:
         f"{big['hybrid_search_p50_ms_without_encode']:.1f} ms p50 in hybrid mode and",
         f"{big['dense_search_p50_ms_without_encode']:.1f} ms in dense mode. The categorizer's fit",
         f"took {fit} (above 2,000 entries it is fitted on a sample of about 2,000, spread over",
-        "the sections; index/training.py).",
+        "the sections; index/categorize/training.py).",
         "",
     ]
     return lines
@@ -427,8 +427,8 @@ def _query_diagnosis(q, p) -> list[str]:
         f"{framework:.1f} ms FastAPI with its middleware, pydantic and the hand-off to the "
         f"model's thread, and {left:.1f} ms uvicorn, the socket, the client and whatever the "
         "server's model thread loses against the baseline's process. Since the earlier run the "
-        "model runs on ONNX Runtime (index/onnx_engine.py; the same vectors), on the server's "
-        "own model workers (index/batching.py), /search awaits them from the event loop "
+        "model runs on ONNX Runtime (index/embedding/onnx_engine.py; the same vectors), on the server's "
+        "own model workers (index/embedding/batching.py), /search awaits them from the event loop "
         "instead of blocking a threadpool thread (service/querying.py), and the benchmark's "
         "client is a lean keep-alive one (with httpx as the client the same p50 is "
         f"{t.get('HTTP hybrid, 1 client, httpx', one)['p50_ms']:.1f} ms)." + _against_torch(t, one),
@@ -439,7 +439,7 @@ def _query_diagnosis(q, p) -> list[str]:
         f"{eight['p50_ms']:.0f} ms against {one['p50_ms']:.0f} ms), with 32 clients "
         f"{thirty_two['qps']:.1f} q/s: queries that arrive while the model is busy share its "
         "next call, and with ONNX Runtime two workers run calls side by side "
-        "(index/batching.py), on two cores that the clients, uvicorn and the event loop share "
+        "(index/embedding/batching.py), on two cores that the clients, uvicorn and the event loop share "
         "with the model. " + _small_parts(pr)
     )
     if p and "error" not in p:
@@ -497,10 +497,10 @@ def _query_diagnosis(q, p) -> list[str]:
             f"encodes took, p50: PyTorch {runs('torch', 'one core busy', True)}; ONNX Runtime "
             f"{runs('onnx', 'one core busy', True)}. On the machine as it was: PyTorch "
             f"{runs('torch', 'quiet', False)}; ONNX Runtime {runs('onnx', 'quiet', False)}. "
-            "The service therefore runs the model with ONNX Runtime (index/onnx_engine.py), "
+            "The service therefore runs the model with ONNX Runtime (index/embedding/onnx_engine.py), "
             "whose idle threads sleep instead of spinning, with a thread per core for a lone "
             "call; on PyTorch it picks the thread count of small calls from their measured "
-            "times, trying the other count now and then (index/threads.py)."
+            "times, trying the other count now and then (index/embedding/threads.py)."
         )
     omp = t.get("HTTP hybrid, 1 client, OMP 1 thread")
     if omp:
@@ -552,7 +552,7 @@ def _build_diagnosis(b) -> str:
         f", and everything else in a build (parse, "
         f"hashes, FAISS, writing with fsync) {rest}. The one-entry edit rebuild "
         f"({b['edit_rebuild_s']:.2f} s, {b['edit_vs_full']:.3f}x) re-reads and re-parses the "
-        "list and abstracts, and writes a whole new index generation (index/store.py) besides "
+        "list and abstracts, and writes a whole new index generation (index/stores/store.py) besides "
         "embedding one entry."
     )
     return text
@@ -567,7 +567,7 @@ def _checkpr_diagnosis(c, m, ec=None, em=None) -> str:
             f"takes {c['embed_added_s']:.2f} s ({c['checkpr_vs_embed']:.1f}x"
             + _was(ec and ec["checkpr_vs_embed"], ".0f", "x")
             + "): it reuses the categorizer the server fitted for the list it serves "
-            "(index/reuse.py)"
+            "(index/categorize/reuse.py)"
             + (f", a fit that took {fit:.1f} s once" if fit else "")
             + f"; against another list it fits one ({c['checkpr_other_list_s']:.1f} s)"
         )
@@ -581,7 +581,7 @@ def _checkpr_diagnosis(c, m, ec=None, em=None) -> str:
         )
         bits.append(
             f"the fit took {fit}: above 2,000 entries it is fitted on a sample of about 2,000 "
-            f"spread over the sections (index/training.py){before}; `serve` runs it in the "
+            f"spread over the sections (index/categorize/training.py){before}; `serve` runs it in the "
             "background, so /search answers at once"
         )
     return "4. **The categorizer.** " + "; ".join(bits) + "."
@@ -615,7 +615,7 @@ def diagnosis(b, q, p, c, m, earlier=None) -> list[str]:
                 else ""
             )
             + "). The index is IVF above 50,000 entries, and the hybrid now fuses the IVF "
-            "search's and BM25's best 200 candidates (index/ranking.py) instead of scoring "
+            "search's and BM25's best 200 candidates (index/search/ranking.py) instead of scoring "
             "every vector, which read all of them (154 MB) for every query; the top k comes "
             "from a partition, not a sort of every score."
         )

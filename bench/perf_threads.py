@@ -9,7 +9,7 @@ one-query encodes (distinct queries, after a warm-up), with:
 * ``default``: the default thread count (one per core), fixed;
 * ``one``: one thread, fixed;
 * ``chosen`` (PyTorch only): the count the service picks for small calls from their
-  measured times (index/threads.py); on ONNX Runtime the service uses ``default``.
+  measured times (index/embedding/threads.py); on ONNX Runtime the service uses ``default``.
 
 Each runs on the machine as it is ("quiet") and while another process keeps one core busy
 (a pure-Python loop, as a neighbour's job would), alternated in every repeat. Results:
@@ -26,7 +26,7 @@ from perf_common import RESULTS, cli_env, median, pct, query_pool, run_snippet, 
 
 ENCODES = """
 import json, sys, time
-from secml_papers.index.embedder import SentenceTransformerEmbedder
+from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
 engine, how, queries = sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())
 embedder = SentenceTransformerEmbedder(engine=engine)
 assert embedder.running == engine, embedder.fallback

@@ -34,15 +34,15 @@ from secml_papers.corpus import parse_list
 from secml_papers.corpus.abstracts import attach_abstracts
 from secml_papers.corpus.storage import read_abstracts
 from secml_papers.index.build import paper_text
-from secml_papers.index.categorize import ABSTAIN_BELOW, Categorizer
-from secml_papers.index.embedder import SentenceTransformerEmbedder
-from secml_papers.index.evaluate import (
+from secml_papers.index.categorize.categorizer import ABSTAIN_BELOW, Categorizer
+from secml_papers.index.categorize.features import FEATURES, heading_text
+from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
+from secml_papers.index.evaluation.evaluate import (
     expected_calibration_error,
     outcomes,
     scores,
     threshold_table,
 )
-from secml_papers.index.features import FEATURES, heading_text
 
 
 def embed_cached(embedder, texts: list[str], cache: Path) -> np.ndarray:

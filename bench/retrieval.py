@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/retrieval.py [--models all-MiniLM-L6-v2,all-mpnet-base-v2]
 
-Two query sets per entry: the title paraphrase of index/known_item.py (what `secml-papers
+Two query sets per entry: the title paraphrase of index/evaluation/known_item.py (what `secml-papers
 eval` uses) and the data set's one-line ``tldr`` (a machine-written summary, like the note a
 list carries; the tldr is not part of what is searched). Searched text: titles, or titles
 with abstracts. Fusions compared: reciprocal rank fusion with k = 10, 60 and 200,
@@ -27,11 +27,11 @@ from secml_papers.corpus import parse_list
 from secml_papers.corpus.abstracts import attach_abstracts
 from secml_papers.corpus.ids import normalise_title
 from secml_papers.corpus.storage import read_abstracts
-from secml_papers.index import ranking
 from secml_papers.index.build import paper_text
-from secml_papers.index.embedder import SentenceTransformerEmbedder
-from secml_papers.index.known_item import paraphrase
+from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
+from secml_papers.index.evaluation.known_item import paraphrase
 from secml_papers.index.lexical import LexicalIndex
+from secml_papers.index.search import ranking
 
 
 def rrf(dense: np.ndarray, lexical: np.ndarray, k: int) -> np.ndarray:

@@ -48,7 +48,7 @@ def base_vectors() -> np.ndarray:
     if cache.exists():
         return np.load(cache)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from secml_papers.index.embedder import SentenceTransformerEmbedder
+    from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
 
     papers = load_papers()
     texts = [f"{p['title']}. {p.get('abstract') or ''}" for p in papers]

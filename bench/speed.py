@@ -20,7 +20,7 @@ from secml_papers.corpus import parse_list
 from secml_papers.corpus.abstracts import attach_abstracts
 from secml_papers.corpus.storage import read_abstracts
 from secml_papers.index.build import paper_text
-from secml_papers.index.embedder import SentenceTransformerEmbedder
+from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
 
 N = 100
 

@@ -15,9 +15,9 @@ import numpy as np
 
 from secml_papers.corpus.errors import IndexProblem
 from secml_papers.corpus.records import Paper
-from secml_papers.index.embedder import Embedder
-from secml_papers.index.store import IndexStore, Manifest, StoredIndex
-from secml_papers.index.vectorstore import (
+from secml_papers.index.embedding.embedder import Embedder
+from secml_papers.index.stores.store import IndexStore, Manifest, StoredIndex
+from secml_papers.index.stores.vectorstore import (
     Entry,
     Snapshot,
     VectorStore,

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from secml_papers.corpus.errors import InputError, NotFound, SecmlError
-from secml_papers.index.search import (
+from secml_papers.index.search.paper_index import (
     DEFAULT_MODE,
     MAX_K,
     MAX_QUERY_CHARS,

@@ -16,8 +16,8 @@ from secml_papers.corpus.order import order_problems
 from secml_papers.corpus.parse import parse_list
 from secml_papers.corpus.records import Paper, PaperList
 from secml_papers.index.build import paper_text
-from secml_papers.index.placement import Placement, place_added
-from secml_papers.index.reuse import same_entries
+from secml_papers.index.categorize.placement import Placement, place_added
+from secml_papers.index.categorize.reuse import same_entries
 from secml_papers.service.library import Library
 
 MAX_LIST_CHARS = 2_000_000

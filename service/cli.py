@@ -11,7 +11,7 @@ from rich.text import Text
 
 from secml_papers.corpus.errors import SecmlError
 from secml_papers.corpus.storage import read_list
-from secml_papers.index.search import DEFAULT_MODE, MAX_K, Filters, papers_in_section
+from secml_papers.index.search.paper_index import DEFAULT_MODE, MAX_K, Filters, papers_in_section
 from secml_papers.service import output
 from secml_papers.service.checkpr import DEFAULT_FAIL_ON, check_pr, parse_fail_on
 from secml_papers.service.comment import render

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from rich.table import Table
 from rich.text import Text
 
-from secml_papers.index.evaluate import leave_one_out, scores
-from secml_papers.index.known_item import CUTOFF, known_item, queries_for
+from secml_papers.index.evaluation.evaluate import leave_one_out, scores
+from secml_papers.index.evaluation.known_item import CUTOFF, known_item, queries_for
 from secml_papers.service import output
 from secml_papers.service.library import Library
 

@@ -21,13 +21,13 @@ from secml_papers.corpus.errors import IndexProblem
 from secml_papers.corpus.parse import parse_list
 from secml_papers.corpus.records import PaperList
 from secml_papers.corpus.storage import ListSource, read_abstracts, read_list, source_key
-from secml_papers.index.batching import BatchingEmbedder
 from secml_papers.index.build import BuildReport, Progress, build_index, is_fresh
-from secml_papers.index.categorize import Categorizer
-from secml_papers.index.embedder import Embedder, SentenceTransformerEmbedder
-from secml_papers.index.search import PaperIndex
-from secml_papers.index.store import IndexStore, Timeout
-from secml_papers.index.vectorstore import (
+from secml_papers.index.categorize.categorizer import Categorizer
+from secml_papers.index.embedding.batching import BatchingEmbedder
+from secml_papers.index.embedding.embedder import Embedder, SentenceTransformerEmbedder
+from secml_papers.index.search.paper_index import PaperIndex
+from secml_papers.index.stores.store import IndexStore, Timeout
+from secml_papers.index.stores.vectorstore import (
     FaissStore,
     Snapshot,
     StoreUnreachable,
@@ -104,7 +104,7 @@ class Library:
 
     @cached_property
     def embedder(self) -> Embedder:
-        """The model; concurrent single queries share one model call (index/batching.py)."""
+        """The model; concurrent single queries share one model call (embedding/batching.py)."""
         if self._embedder is not None:
             return self._embedder
         s = self.settings
@@ -297,7 +297,7 @@ def open_store(settings: Settings) -> VectorStore:
     directory = settings.resolved_index_dir()
     if check_store(settings.store) == "faiss":
         return FaissStore(IndexStore(directory))
-    from secml_papers.index.milvus_store import MilvusStore, collection_name
+    from secml_papers.index.stores.milvus_store import MilvusStore, collection_name
 
     uri = settings.milvus_uri or str(directory / "milvus.db")
     name = collection_name(source_key(settings.list_source))
@@ -306,7 +306,7 @@ def open_store(settings: Settings) -> VectorStore:
 
 def _categorizer(served: Served, embedder: Embedder) -> Categorizer:
     """Fitted before it is returned (and so before anyone can see it): its calibration is
-    bounded on a long list (index/training.py)."""
+    bounded on a long list (index/categorize/training.py)."""
     index = served.index
     sections = served.listed.paper_list.sections
     categorizer = Categorizer(index.papers, index.vectors, sections, embedder)

@@ -16,8 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from secml_papers.corpus.records import Paper, PaperList, Section
-from secml_papers.index.categorize import Categorization
-from secml_papers.index.search import Hit
+from secml_papers.index.categorize.categorizer import Categorization
+from secml_papers.index.search.paper_index import Hit
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -1,5 +1,5 @@
 """``/search`` without a thread per request: the query is encoded on the model's workers
-(index/batching.py) while the event loop waits, and a small index is searched on the loop.
+(index/embedding/batching.py) while the event loop waits, and a small index is searched on the loop.
 
 A sync endpoint costs every request a hop to a threadpool thread that then blocks on the
 model's worker; bench/perf_query.py measured that hop, and its share of the server's time
@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 
-from secml_papers.index.embedder import Embedder
-from secml_papers.index.search import Filters, Hit, PaperIndex, check_mode, check_query
+from secml_papers.index.embedding.embedder import Embedder
+from secml_papers.index.search.paper_index import Filters, Hit, PaperIndex, check_mode, check_query
 from secml_papers.service.library import Library
 
 INLINE_UP_TO = 10_000

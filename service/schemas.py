@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from secml_papers.index.search import MAX_K, MAX_QUERY_CHARS
+from secml_papers.index.search.paper_index import MAX_K, MAX_QUERY_CHARS
 
 MAX_ABSTRACT_CHARS = 20_000
 

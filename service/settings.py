@@ -12,7 +12,7 @@ from platformdirs import user_cache_path, user_data_path
 
 from secml_papers.corpus.errors import InputError
 from secml_papers.corpus.storage import source_key
-from secml_papers.index.embedder import DEFAULT_MODEL
+from secml_papers.index.embedding.embedder import DEFAULT_MODEL
 
 # Options that are also CLI flags (typer reads these variables itself).
 ENV = {
@@ -81,10 +81,10 @@ class Settings:
     cors_origins: str | None = None  # comma-separated origins; CORS is off without them
     admin_token: str | None = field(default=None, repr=False)  # POST /admin/reload
     lock_timeout: float = 600.0  # seconds a build waits for another process's build
-    store: str = "faiss"  # or "milvus": index/vectorstore.py, docs/deploy.md
+    store: str = "faiss"  # or "milvus": index/stores/vectorstore.py, docs/deploy.md
     milvus_uri: str | None = None  # a Lite file (*.db) or http://host:19530; None: a Lite file
     milvus_token: str | None = field(default=None, repr=False)
-    engine: str = "onnx"  # or "torch": how the model runs (index/onnx_engine.py)
+    engine: str = "onnx"  # or "torch": how the model runs (index/embedding/onnx_engine.py)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from secml_papers.corpus.parse import parse_list
-from secml_papers.index import store as store_module
 from secml_papers.index.build import build_index, list_hash
-from secml_papers.index.store import IndexStore, Timeout
+from secml_papers.index.stores import store as store_module
+from secml_papers.index.stores.store import IndexStore, Timeout
 
 _WORD = re.compile(r"[a-z0-9]+")
 

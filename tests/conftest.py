@@ -73,7 +73,7 @@ def fake_library(tmp_path: Path, fake_embedder: FakeEmbedder) -> Library:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from secml_papers.index.embedder import SentenceTransformerEmbedder
+    from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from secml_papers.index.batching import BatchingEmbedder
+from secml_papers.index.embedding.batching import BatchingEmbedder
 
 from .conftest import FakeEmbedder
 

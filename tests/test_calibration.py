@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from secml_papers.index.calibration import fit_calibrated, fit_combiner, fit_temperature, softmax
-from secml_papers.index.evaluate import expected_calibration_error, leave_one_out, outcomes, scores
+from secml_papers.index.categorize.calibration import (
+    fit_calibrated,
+    fit_combiner,
+    fit_temperature,
+    softmax,
+)
+from secml_papers.index.evaluation.evaluate import (
+    expected_calibration_error,
+    leave_one_out,
+    outcomes,
+    scores,
+)
 from secml_papers.service.library import Library
 
 
@@ -75,7 +85,7 @@ def test_an_empty_section_wins_on_its_heading(fake_library: Library) -> None:
 
 
 def test_ridge_probe_leaves_blocks_out_exactly() -> None:
-    from secml_papers.index.probe import RidgeProbe
+    from secml_papers.index.categorize.probe import RidgeProbe
 
     rng = np.random.default_rng(6)
     vectors = rng.normal(size=(60, 8))

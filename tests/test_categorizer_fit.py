@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 
 from secml_papers.corpus.diff import diff_lists
 from secml_papers.corpus.parse import parse_list
-from secml_papers.index import placement, training
-from secml_papers.index.categorize import Categorizer
-from secml_papers.index.placement import place_added
-from secml_papers.index.probe import Design, RidgeProbe
-from secml_papers.index.reuse import for_sections, has_evidence
+from secml_papers.index.categorize import placement, training
+from secml_papers.index.categorize.categorizer import Categorizer
+from secml_papers.index.categorize.placement import place_added
+from secml_papers.index.categorize.probe import Design, RidgeProbe
+from secml_papers.index.categorize.reuse import for_sections, has_evidence
 from secml_papers.service import library as library_module
 from secml_papers.service.api import create_app
 from secml_papers.service.checkpr import check_pr

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from secml_papers.corpus.errors import ModelError
-from secml_papers.index import packaged
-from secml_papers.index.embedder import resolve_model
+from secml_papers.index.embedding import packaged
+from secml_papers.index.embedding.embedder import resolve_model
 
 
 def _split_zip(tmp_path: Path, folder: str, pieces: int) -> list[Path]:

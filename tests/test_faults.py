@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from secml_papers.corpus.errors import IndexProblem
-from secml_papers.index import store as store_module
-from secml_papers.index.store import IndexStore
+from secml_papers.index.stores import store as store_module
+from secml_papers.index.stores.store import IndexStore
 from secml_papers.service import cli
 from secml_papers.service.api import create_app
 from secml_papers.service.library import Library
@@ -275,7 +275,7 @@ import json, sys
 from pathlib import Path
 from tests.conftest import FakeEmbedder
 from secml_papers.corpus.errors import IndexProblem
-from secml_papers.index.store import IndexStore
+from secml_papers.index.stores.store import IndexStore
 from secml_papers.service import cli
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from secml_papers.corpus.errors import InputError
-from secml_papers.index.known_item import known_item, paraphrase, queries_for
+from secml_papers.index.evaluation.known_item import known_item, paraphrase, queries_for
 from secml_papers.index.lexical import LexicalIndex, tokenize
-from secml_papers.index.ranking import fuse
-from secml_papers.index.search import MODES, Filters, PaperIndex
+from secml_papers.index.search.paper_index import MODES, Filters, PaperIndex
+from secml_papers.index.search.ranking import fuse
 from secml_papers.service.library import Library
 
 
@@ -88,7 +88,7 @@ def test_search_mode_over_http_and_cli(fake_library: Library) -> None:
 
 
 def test_top_rows_is_a_stable_sort_cut_to_k() -> None:
-    from secml_papers.index.ranking import top_rows
+    from secml_papers.index.search.ranking import top_rows
 
     rng = np.random.default_rng(3)
     for n, k in [(5, 10), (40, 10), (1000, 10), (1000, 1), (2000, 50)]:

@@ -9,10 +9,10 @@ import pytest
 
 from secml_papers.corpus import parse_list
 from secml_papers.corpus.errors import IndexProblem, InputError, NotFound
-from secml_papers.index import store as store_module
 from secml_papers.index.build import build_index, embed_in_chunks
-from secml_papers.index.search import Filters, PaperIndex
-from secml_papers.index.store import IndexStore
+from secml_papers.index.search.paper_index import Filters, PaperIndex
+from secml_papers.index.stores import store as store_module
+from secml_papers.index.stores.store import IndexStore
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
 

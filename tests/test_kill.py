@@ -21,8 +21,8 @@ import pytest
 
 from secml_papers.corpus.parse import parse_list
 from secml_papers.index.build import build_index, list_hash
-from secml_papers.index.search import PaperIndex
-from secml_papers.index.store import IndexStore
+from secml_papers.index.search.paper_index import PaperIndex
+from secml_papers.index.stores.store import IndexStore
 
 from .conftest import FakeEmbedder
 

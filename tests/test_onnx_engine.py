@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from secml_papers.corpus.errors import ModelError
-from secml_papers.index.embedder import SentenceTransformerEmbedder, resolve_model
-from secml_papers.index.onnx_engine import plain_model
+from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder, resolve_model
+from secml_papers.index.embedding.onnx_engine import plain_model
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
 
@@ -60,7 +60,7 @@ def test_an_unknown_engine_is_one_clear_error() -> None:
 
 
 def test_the_graph_is_exported_once_and_then_reused(tmp_path: Path) -> None:
-    from secml_papers.index.onnx_engine import exported
+    from secml_papers.index.embedding.onnx_engine import exported
 
     model = resolve_model("all-MiniLM-L6-v2")
     first = exported(model, tmp_path)
@@ -71,7 +71,7 @@ def test_the_graph_is_exported_once_and_then_reused(tmp_path: Path) -> None:
 
 
 def test_a_damaged_graph_in_the_cache_is_exported_again(tmp_path: Path) -> None:
-    from secml_papers.index.onnx_engine import exported
+    from secml_papers.index.embedding.onnx_engine import exported
 
     graph = exported(resolve_model("all-MiniLM-L6-v2"), tmp_path)
     graph.write_bytes(graph.read_bytes()[:1000])  # truncated, as by a full disk

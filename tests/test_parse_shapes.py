@@ -364,7 +364,7 @@ def test_papers_and_sections_commands_read_every_shape(name: str, tmp_path: Path
 
 
 def test_section_filters_match_headings_without_their_numbering_or_emoji() -> None:
-    from secml_papers.index.search import papers_in_section
+    from secml_papers.index.search.paper_index import papers_in_section
 
     numbered = shape("numbered.md")
     found = papers_in_section(numbered.papers, numbered.sections, "attacks > poisoning-based")

@@ -44,7 +44,7 @@ def test_related_to_neural_cleanse_is_backdoor_work(real_library: Library) -> No
 
 
 def test_onnx_and_pytorch_give_the_same_vectors(real_embedder) -> None:
-    from secml_papers.index.embedder import SentenceTransformerEmbedder
+    from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
 
     texts = [
         "Membership Inference Attacks From First Principles",

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from secml_papers.index.store import IndexStore
+from secml_papers.index.stores.store import IndexStore
 from secml_papers.service.api import create_app
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings

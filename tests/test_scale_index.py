@@ -8,9 +8,9 @@ import faiss
 import numpy as np
 import pytest
 
-from secml_papers.index import store
-from secml_papers.index.ranking import fuse
-from secml_papers.index.store import (
+from secml_papers.index.search.ranking import fuse
+from secml_papers.index.stores import store
+from secml_papers.index.stores.store import (
     IndexStore,
     Manifest,
     index_description,
@@ -102,7 +102,7 @@ def test_hybrid_on_an_ivf_index_fuses_candidates_and_keeps_filters(
 ) -> None:
     from secml_papers.corpus import parse_list
     from secml_papers.index.build import build_index
-    from secml_papers.index.search import Filters, PaperIndex
+    from secml_papers.index.search.paper_index import Filters, PaperIndex
 
     parsed = parse_list(_big_list(2000))
     stored, _ = build_index(parsed.papers, fake_embedder, IndexStore(tmp_path))

@@ -1,8 +1,8 @@
-"""torch's thread count for small model calls follows the measured times (index/threads.py)."""
+"""torch's thread count for small model calls follows the measured times (index/embedding/threads.py)."""
 
 from __future__ import annotations
 
-from secml_papers.index.threads import SMALL_CALL, ThreadChooser, candidates
+from secml_papers.index.embedding.threads import SMALL_CALL, ThreadChooser, candidates
 
 
 def _serve(chooser: ThreadChooser, texts: int, cost: dict[int, float], calls: int) -> list[int]:

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 
 from secml_papers.corpus import parse_list
 from secml_papers.corpus.errors import IndexProblem, InputError, NotFound
-from secml_papers.index.search import Filters, Hit
-from secml_papers.index.vectorstore import Where, section_runs
+from secml_papers.index.search.paper_index import Filters, Hit
+from secml_papers.index.stores.vectorstore import Where, section_runs
 from secml_papers.service.api import create_app
 from secml_papers.service.checkpr import check_pr
 from secml_papers.service.library import Library, open_store
@@ -122,7 +122,7 @@ def test_filters_are_pushed_down_and_cannot_be_widened(stores: dict[str, Library
         milvus_index.search("x", 3, Filters(section='" or 1==1 or "'), mode="dense")
     with pytest.raises(InputError, match="after year_max"):
         milvus_index.search("x", 3, Filters(year_min=2022, year_max=2020), mode="dense")
-    from secml_papers.index.milvus_store import expression
+    from secml_papers.index.stores.milvus_store import expression
 
     expr = expression(Where(venue='a"b%', exclude=frozenset({'x" or "1'})))
     assert expr == '(venue like "%a\\"b\\\\%%") and (id not in ["x\\" or \\"1"])'

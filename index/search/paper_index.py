@@ -22,16 +22,16 @@ from secml_papers.corpus.headings import heading_key
 from secml_papers.corpus.ids import normalise_title
 from secml_papers.corpus.records import Paper, Section
 from secml_papers.index.build import paper_text
-from secml_papers.index.embedder import Embedder
+from secml_papers.index.embedding.embedder import Embedder
 from secml_papers.index.lexical import LexicalIndex
-from secml_papers.index.ranking import (
+from secml_papers.index.search.ranking import (
     candidate_count,
     hybrid_over_candidates,
     rank,
     top_rows,
 )
-from secml_papers.index.store import StoredIndex, is_approximate, search_rows
-from secml_papers.index.vectorstore import Snapshot, Where, as_snapshot
+from secml_papers.index.stores.store import StoredIndex, is_approximate, search_rows
+from secml_papers.index.stores.vectorstore import Snapshot, Where, as_snapshot
 
 MAX_QUERY_CHARS = 1000
 MAX_K = 100

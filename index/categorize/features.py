@@ -33,7 +33,7 @@ from functools import cached_property
 
 import numpy as np
 
-from secml_papers.index.probe import Design, RidgeProbe
+from secml_papers.index.categorize.probe import Design, RidgeProbe
 
 BASE_FEATURES = (
     "knn",

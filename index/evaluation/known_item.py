@@ -17,10 +17,10 @@ import numpy as np
 
 from secml_papers.corpus.records import Paper
 from secml_papers.index.build import paper_text
-from secml_papers.index.embedder import Embedder
+from secml_papers.index.embedding.embedder import Embedder
 from secml_papers.index.lexical import LexicalIndex
-from secml_papers.index.ranking import rank
-from secml_papers.index.search import MODES
+from secml_papers.index.search.paper_index import MODES
+from secml_papers.index.search.ranking import rank
 
 CUTOFF = 10
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")

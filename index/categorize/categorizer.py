@@ -23,9 +23,8 @@ from functools import cached_property
 import numpy as np
 
 from secml_papers.corpus.records import Paper, Section
-from secml_papers.index.calibration import Combiner, fit_calibrated, softmax
-from secml_papers.index.embedder import Embedder
-from secml_papers.index.features import (
+from secml_papers.index.categorize.calibration import Combiner, fit_calibrated, softmax
+from secml_papers.index.categorize.features import (
     FEATURES,
     PROBE_FEATURES,
     Evidence,
@@ -36,9 +35,10 @@ from secml_papers.index.features import (
     probe_features_without,
     section_features,
 )
+from secml_papers.index.categorize.probe import Design
+from secml_papers.index.categorize.training import SAMPLE_ABOVE, training_features, training_rows
+from secml_papers.index.embedding.embedder import Embedder
 from secml_papers.index.lexical import LexicalIndex
-from secml_papers.index.probe import Design
-from secml_papers.index.training import SAMPLE_ABOVE, training_features, training_rows
 
 ABSTAIN_BELOW = 0.7  # chosen from the reliability curve: bench/quality.py, docs/quality.md
 EVIDENCE = 3

@@ -24,7 +24,7 @@ from secml_papers.corpus.errors import IndexProblem, InputError
 from secml_papers.corpus.headings import heading_key
 from secml_papers.corpus.ids import normalise_title
 from secml_papers.corpus.records import Paper
-from secml_papers.index.store import (
+from secml_papers.index.stores.store import (
     IndexStore,
     Manifest,
     StoredIndex,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from secml_papers.corpus.records import Paper, Section
-from secml_papers.index.categorize import Categorizer
+from secml_papers.index.categorize.categorizer import Categorizer
 
 KEEP = 4  # categorizers kept per fitted one for other candidate sections
 _lock = threading.Lock()

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from secml_papers.index.categorize import Categorizer
+from secml_papers.index.categorize.categorizer import Categorizer
+from secml_papers.index.categorize.placement import agrees
 
-AGREE_RATIO = 0.5
 BINS = 10
 
 
@@ -177,11 +177,6 @@ def scores(found: Sequence[Outcome], sections: int, threshold: float) -> Categor
         ece=expected_calibration_error(found),
         reliability=reliability(found),
     )
-
-
-def agrees(placed_confidence: float, top_confidence: float) -> bool:
-    """A placement a maintainer would not object to: the top section, or one nearly as likely."""
-    return placed_confidence >= AGREE_RATIO * top_confidence
 
 
 def threshold_table(

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from secml_papers.index.embedder import Embedder
+from secml_papers.index.embedding.embedder import Embedder
 
 MAX_BATCH = 32
 CACHE_SIZE = 2048

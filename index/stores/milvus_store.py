@@ -30,8 +30,8 @@ from filelock import AcquireReturnProxy
 
 from secml_papers.corpus.errors import IndexProblem, InputError
 from secml_papers.corpus.records import Paper
-from secml_papers.index.store import IndexStore, Manifest
-from secml_papers.index.vectorstore import (
+from secml_papers.index.stores.store import IndexStore, Manifest
+from secml_papers.index.stores.vectorstore import (
     RUN_SEP,
     Entry,
     StoreUnreachable,

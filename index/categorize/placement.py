@@ -13,15 +13,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from secml_papers.corpus.records import Paper, Section
-from secml_papers.index.categorize import Categorizer, Suggestion
-from secml_papers.index.embedder import Embedder
-from secml_papers.index.evaluate import agrees
-from secml_papers.index.reuse import for_sections, has_evidence
+from secml_papers.index.categorize.categorizer import Categorizer, Suggestion
+from secml_papers.index.categorize.reuse import for_sections, has_evidence
+from secml_papers.index.embedding.embedder import Embedder
 
 # Measured by bench/checkpr_thresholds.py on the data set's 347 titles: at 0.90, 1.7% of
 # distinct papers have another title this close, and 93% of rewrites of a title (case,
 # punctuation, a dropped subtitle) reach it.
 NEAR_DUPLICATE = 0.90
+AGREE_RATIO = 0.5
+
+
+def agrees(placed_confidence: float, top_confidence: float) -> bool:
+    """A placement a maintainer would not object to: the top section, or one nearly as likely."""
+    return placed_confidence >= AGREE_RATIO * top_confidence
 
 
 @dataclass(frozen=True)

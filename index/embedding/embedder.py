@@ -21,9 +21,9 @@ import numpy as np
 from platformdirs import user_cache_path
 
 from secml_papers.corpus.errors import ModelError
-from secml_papers.index.onnx_engine import OnnxModel, exported, plain_model
-from secml_papers.index.packaged import SPLIT_MODELS, split_model_path
-from secml_papers.index.threads import ThreadChooser
+from secml_papers.index.embedding.onnx_engine import OnnxModel, exported, plain_model
+from secml_papers.index.embedding.packaged import SPLIT_MODELS, split_model_path
+from secml_papers.index.embedding.threads import ThreadChooser
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 ENGINES = ("onnx", "torch")
@@ -84,7 +84,7 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model from disk, loaded on first use, thread-safe.
 
     ``engine="onnx"`` (the default) runs it with ONNX Runtime when the model allows
-    (index/onnx_engine.py: same vectors, queries three times faster), else with PyTorch;
+    (index/embedding/onnx_engine.py: same vectors, queries three times faster), else with PyTorch;
     ``engine="torch"`` always uses PyTorch. ``cache_dir`` holds the exported ONNX graph.
     """
 

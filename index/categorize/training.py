@@ -10,11 +10,11 @@ and the rows are computed a chunk at a time, so time and memory grow linearly in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-from secml_papers.index.features import (
+from secml_papers.index.categorize.features import (
     BASE_FEATURES,
     PROBE_FEATURES,
     Evidence,
@@ -22,9 +22,23 @@ from secml_papers.index.features import (
     probe_features_without,
     section_features,
 )
+from secml_papers.index.lexical import LexicalIndex
 
-if TYPE_CHECKING:
-    from secml_papers.index.categorize import Categorizer
+
+class Learner(Protocol):
+    """What training reads of a categorizer (``Categorizer`` is one); a protocol, so this
+    module needs no import of the categorizer that imports it."""
+
+    papers: tuple
+    candidates: tuple
+    labels: np.ndarray
+    vectors: np.ndarray
+    texts: tuple[str, ...]
+    heading_vectors: np.ndarray
+    evidence: Evidence
+    probes: Probes
+    lexical: tuple[LexicalIndex, LexicalIndex]
+
 
 SAMPLE_ABOVE = 2000  # labelled entries; docs/quality.md's figures are for lists below this
 CHUNK_CELLS = 4_000_000  # queries x entries at a time: one chunk up to 2,000 entries
@@ -53,7 +67,7 @@ def emptied_sections(labels: np.ndarray, rows: np.ndarray, count: int) -> list[n
     return [truth, (truth + 1) % count, (truth + 2) % count]
 
 
-def training_features(cat: Categorizer, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def training_features(cat: Learner, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(leave-one-out, new-section) features of the entries ``rows``, each (rows, sections,
     features): what ``Categorizer.features`` gives them with the matching entries hidden."""
     evidence, probes = cat.evidence, cat.probes
