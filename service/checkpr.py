@@ -51,6 +51,9 @@ class AddedPaper:
             "suggestions": [s.to_dict() for s in p.suggestions],
             "agrees": p.agrees,
             "abstain": p.abstain,
+            "verdict": p.verdict.word,
+            "verdict_section": None if p.verdict.section is None else list(p.verdict.section),
+            "verdict_confidence": round(p.verdict.confidence, 4),
             "duplicates": [d.to_dict() for d in self.duplicates],
         }
 

@@ -105,21 +105,26 @@ def render(report: CheckReport) -> str:
     if changes:
         lines += _details("Other changes", changes)
     lines.append(
-        "<sub>Confidences come from the list's own entries; below 0.70 the check "
-        "abstains rather than ask for a move.</sub>"
+        "<sub>Confidences come from the list's own entries, with the section the contributor "
+        "chose as a prior; below 0.70 for another section the check says unsure rather than "
+        "ask for a move.</sub>"
     )
     return "\n".join(lines) + "\n"
 
 
 def _verdict(added: dict) -> str:
+    """What the check says of one placement: agreement is said as such, doubt only when no
+    section is confident, a move only past the measured threshold (index/categorize/verdict.py)."""
     if not added["suggestions"]:
         return "no sections to compare"
-    top = added["suggestions"][0]
-    if added["abstain"]:
-        return f"unsure (best: {_section(top['section'])}, {top['confidence']:.2f})"
-    if added["agrees"]:
-        return "placement ok"
-    return f"suggest moving to **{_section(top['section'])}** ({top['confidence']:.2f})"
+    word = added.get("verdict")
+    target = added.get("verdict_section") or added["suggestions"][0]["section"]
+    confidence = added.get("verdict_confidence", added["suggestions"][0]["confidence"])
+    if word == "ok":
+        return f"placement ok ({confidence:.2f})"
+    if word == "move":
+        return f"suggest moving to **{_section(target)}** ({confidence:.2f})"
+    return f"unsure (best: {_section(target)}, {confidence:.2f})"
 
 
 def _details(summary: str, rows: list[str]) -> list[str]:

@@ -68,6 +68,7 @@ class Suggestion:
 class Categorization:
     suggestions: tuple[Suggestion, ...]
     abstain: bool
+    off_topic: bool = False  # far from every entry and heading of the list
 
     def to_dict(self) -> dict:
         return {"suggestions": [s.to_dict() for s in self.suggestions], "abstain": self.abstain}
@@ -287,4 +288,4 @@ class Categorizer:
             suggestions.append(Suggestion(self.candidates[j], float(confidences[j]), evidence))
         off_topic = best < self.off_topic_below
         abstain = off_topic or suggestions[0].confidence < self.abstain_below
-        return Categorization(tuple(suggestions), abstain)
+        return Categorization(tuple(suggestions), abstain, off_topic)

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from secml_papers.corpus.records import Paper, Section
-from secml_papers.index.categorize.categorizer import Categorizer, Suggestion
+from secml_papers.index.categorize.categorizer import Categorization, Categorizer, Suggestion
 from secml_papers.index.categorize.reuse import for_sections, has_evidence
+from secml_papers.index.categorize.verdict import Verdict, judge
 from secml_papers.index.embedding.embedder import Embedder
 
 # Measured by bench/checkpr_thresholds.py on the data set's 347 titles: at 0.90, 1.7% of
@@ -33,9 +34,10 @@ def agrees(placed_confidence: float, top_confidence: float) -> bool:
 class Placement:
     paper: Paper
     suggestions: tuple[Suggestion, ...]  # the top three
-    agrees: bool
+    agrees: bool  # the verdict is not "move"
     abstain: bool
     near: tuple[tuple[Paper, float], ...]  # possible duplicates by embedding
+    verdict: Verdict
 
 
 def place_added(
@@ -58,17 +60,21 @@ def place_added(
     out = []
     for i, (paper, vector) in enumerate(zip(added, vectors, strict=True)):
         result = categorizer.categorize_vector(vector, paper.title)
-        top = result.suggestions[0] if result.suggestions else None
-        placed = next((s for s in result.suggestions if s.section == paper.section), None)
-        if top is None:
-            fits = True
-        elif placed is None:
-            fits = False  # a heading that cannot hold entries, or no heading at all
-        else:
-            fits = result.abstain or agrees(placed.confidence, top.confidence)
+        said = judge_placement(result, paper.section)
         near = _near(vector, base_papers, base_vectors) + _near(vector, added[:i], vectors[:i])
-        out.append(Placement(paper, result.suggestions[:3], fits, result.abstain, near))
+        out.append(
+            Placement(
+                paper, result.suggestions[:3], said.word != "move", result.abstain, near, said
+            )
+        )
     return out
+
+
+def judge_placement(result: Categorization, chosen: tuple[str, ...]) -> Verdict:
+    """check-pr's verdict on a paper placed in ``chosen``, from its blind categorisation."""
+    sections = [s.section for s in result.suggestions]
+    confidences = np.array([s.confidence for s in result.suggestions])
+    return judge(sections, confidences, chosen, off_topic=result.off_topic)
 
 
 def _near(
