@@ -1,9 +1,10 @@
 """Reading the list and the abstracts cache: the only module in ``corpus`` on the disk.
 
 A list given by URL is kept under the user cache (``lists/``) with its ETag and Last-Modified,
-revalidated on each run and used as it is when the network fails (with a warning) or when
-offline. The abstracts cache is JSON Lines, appended one record at a time with flush + fsync:
-a crash can only tear the last line, which the reader skips and the next append moves past.
+revalidated on each run, replaced atomically (``atomic.py``) and used as it is when the network
+fails (with a warning) or when offline. The abstracts cache is JSON Lines, appended one record
+at a time with flush + fsync: a crash can only tear the last line, which the reader skips and
+the next append moves past.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from platformdirs import user_cache_path
 
+from secml_papers.corpus.atomic import write_atomic
 from secml_papers.corpus.errors import ListError
 from secml_papers.corpus.remote_list import fetch_list
 
@@ -138,10 +139,11 @@ def _read_url(url: str, lists: Path, offline: bool, timeout: float) -> ListSourc
         when = meta.get("fetched", "an earlier run")
         return ListSource(cached, name, url, (f"{err}; using the copy cached on {when}",))
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    _atomic_write(body_path, text.encode("utf-8"))
+    body_path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(body_path, text)
     info = {"url": url, "etag": fetched.etag, "last_modified": fetched.last_modified}
     info |= {"fetched": stamp, "sha1": hashlib.sha1(text.encode()).hexdigest()}
-    _atomic_write(meta_path, json.dumps(info, indent=1).encode())
+    write_atomic(meta_path, json.dumps(info, indent=1))
     return ListSource(text, name, url)
 
 
@@ -158,20 +160,6 @@ def _load_cached(body_path: Path, meta_path: Path) -> tuple[str | None, dict]:
     if not isinstance(meta, dict) or meta.get("sha1") != hashlib.sha1(text.encode()).hexdigest():
         return text, {}  # a crash between the two writes: revalidate without validators
     return text, meta
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_jsonl(path: Path, missing_ok: bool = False) -> tuple[list[dict], list[str]]:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import threading
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from secml_papers.corpus.atomic import atomic_path
 
 OPSET = 17
 # texts per run: fewer than PyTorch's 16, as ONNX Runtime gains little from bigger batches and
@@ -62,13 +62,8 @@ def exported(model_dir: Path, cache_dir: Path) -> Path:
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=target.parent, suffix=".onnx.tmp")
-    os.close(handle)
-    try:
-        _export(model_dir, Path(tmp))
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(target) as staged:
+        _export(model_dir, staged)
     return target
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from filelock import FileLock
 from platformdirs import user_cache_path
 
+from secml_papers.corpus.atomic import replace_folder
 from secml_papers.corpus.errors import ModelError
 
 # name -> (distribution name pattern, number of parts, folder inside the zip)
@@ -62,7 +63,7 @@ def split_model_path(name: str) -> Path:
             unpacked = Path(scratch) / folder
             if not (unpacked / "modules.json").is_file():
                 raise ModelError(f"the parts of model {name!r} hold no sentence-transformers model")
-            os.replace(unpacked, target)  # atomic: a half-unpacked folder is never seen
+            replace_folder(unpacked, target)
     return target
 
 
