@@ -9,14 +9,9 @@ import numpy as np
 import pytest
 
 from secml_papers.index.search.ranking import fuse
-from secml_papers.index.stores import store
-from secml_papers.index.stores.store import (
-    IndexStore,
-    Manifest,
-    index_description,
-    new_faiss_index,
-    search_rows,
-)
+from secml_papers.index.stores import faiss_index as store
+from secml_papers.index.stores.faiss_index import index_description, new_faiss_index, search_rows
+from secml_papers.index.stores.store import IndexStore, Manifest
 
 
 def clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:

@@ -122,7 +122,7 @@ def test_filters_are_pushed_down_and_cannot_be_widened(stores: dict[str, Library
         milvus_index.search("x", 3, Filters(section='" or 1==1 or "'), mode="dense")
     with pytest.raises(InputError, match="after year_max"):
         milvus_index.search("x", 3, Filters(year_min=2022, year_max=2020), mode="dense")
-    from secml_papers.index.stores.milvus_store import expression
+    from secml_papers.index.stores.milvus_schema import expression
 
     expr = expression(Where(venue='a"b%', exclude=frozenset({'x" or "1'})))
     assert expr == '(venue like "%a\\"b\\\\%%") and (id not in ["x\\" or \\"1"])'

@@ -30,7 +30,8 @@ from secml_papers.index.search.ranking import (
     rank,
     top_rows,
 )
-from secml_papers.index.stores.store import StoredIndex, is_approximate, search_rows
+from secml_papers.index.stores.faiss_index import is_approximate, search_rows
+from secml_papers.index.stores.store import StoredIndex
 from secml_papers.index.stores.vectorstore import Snapshot, Where, as_snapshot
 
 MAX_QUERY_CHARS = 1000

@@ -1,7 +1,7 @@
 """Scores of the three search modes, the hybrid's fusion, and the top k of a score array.
 
 Hybrid = half dense, half BM25, each min-max scaled (docs/quality.md). On an exact index every
-allowed entry is scored. On an approximate (IVF) index, used above ``store.EXACT_UP_TO``
+allowed entry is scored. On an approximate (IVF) index, used above ``faiss_index.EXACT_UP_TO``
 entries, scoring every entry would scan all the vectors (memory-bound: 154 MB a query at
 100,000 entries, the very cost the IVF index avoids), so the fusion runs over candidates: the
 IVF search's best and BM25's best, each scored exactly by both methods and scaled over the

@@ -1,10 +1,8 @@
 """The Milvus store: the same index in a Milvus collection, for lists past one process.
 
 One collection per list (named from the list key). Each row holds the vector and the fields a
-filter reads, so filters run inside Milvus as scalar expressions: ``year`` (nullable INT64),
-``venue`` (casefolded, matched with ``like``), ``sections`` (every contiguous run of the
-normalised heading path, matched with ``ARRAY_CONTAINS``), plus ``text_hash`` (which text the
-vector embeds) and ``row_hash`` (any stored field), so a build upserts only changed rows.
+filter reads, so filters run inside Milvus as scalar expressions (``milvus_schema.py``), and a
+build upserts only the rows that changed.
 
 What the collection cannot say (the model and dimension) sits in ``milvus-manifest.json`` in
 the index directory; the list fingerprint is recomputed from the rows themselves at load, so a
@@ -16,9 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 import time
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -28,50 +24,21 @@ from typing import Any
 import numpy as np
 from filelock import AcquireReturnProxy
 
+from secml_papers.corpus.atomic import SHARED, write_atomic
 from secml_papers.corpus.errors import IndexProblem, InputError
 from secml_papers.corpus.records import Paper
-from secml_papers.index.stores.store import IndexStore, Manifest
-from secml_papers.index.stores.vectorstore import (
-    RUN_SEP,
-    Entry,
-    StoreUnreachable,
-    Where,
-    pairs_hash,
-    section_runs,
+from secml_papers.index.stores.milvus_schema import (
+    INDEX_PARAMS,
+    SEARCH_PARAMS,
+    collection_layout,
+    expression,
+    to_row,
 )
+from secml_papers.index.stores.store import IndexStore, Manifest
+from secml_papers.index.stores.vectorstore import Entry, StoreUnreachable, Where, pairs_hash
 
 SIDECAR = "milvus-manifest.json"
 BATCH = 1000
-MAX_RUNS, MAX_TEXT = 256, 1024
-INDEX_PARAMS = {"FLAT": {}, "HNSW": {"M": 16, "efConstruction": 200}, "IVF_FLAT": {"nlist": 1024}}
-SEARCH_PARAMS = {"FLAT": {}, "HNSW": {"ef": 128}, "IVF_FLAT": {"nprobe": 32}}
-
-
-def literal(text: str) -> str:
-    """A Milvus string literal: JSON's escapes (quote, backslash, controls) are the grammar's."""
-    return json.dumps(text, ensure_ascii=False)
-
-
-def like_pattern(text: str) -> str:
-    """A ``like`` literal matching ``text`` anywhere, its own % and _ taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return literal(f"%{escaped}%")
-
-
-def expression(where: Where) -> str:
-    """The filter as a Milvus boolean expression; user text only ever inside a literal."""
-    parts = []
-    if where.section is not None:
-        parts.append(f"ARRAY_CONTAINS(sections, {literal(RUN_SEP.join(where.section))})")
-    if where.year_min is not None:
-        parts.append(f"year >= {int(where.year_min)}")
-    if where.year_max is not None:
-        parts.append(f"year <= {int(where.year_max)}")
-    if where.venue:
-        parts.append(f"venue like {like_pattern(where.venue)}")
-    if where.exclude:
-        parts.append(f"id not in [{', '.join(literal(i) for i in sorted(where.exclude))}]")
-    return " and ".join(f"({p})" for p in parts)
 
 
 def collection_name(list_key: str) -> str:
@@ -205,7 +172,7 @@ class MilvusStore:
 
     def upsert(self, entries: Sequence[Entry]) -> None:
         for start in range(0, len(entries), BATCH):
-            rows = [_row(e) for e in entries[start : start + BATCH]]
+            rows = [to_row(e) for e in entries[start : start + BATCH]]
             self._call(lambda rows=rows: self.client.upsert(self.collection, rows))
 
     def delete(self, ids: Collection[str]) -> None:
@@ -244,29 +211,7 @@ class MilvusStore:
         return [(str(hit["id"]), float(hit["distance"])) for hit in found[0]]
 
     def _create(self, dim: int) -> None:
-        from pymilvus import DataType, MilvusClient
-
-        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=256)
-        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-        schema.add_field("text_hash", DataType.VARCHAR, max_length=64)
-        schema.add_field("row_hash", DataType.VARCHAR, max_length=64)
-        schema.add_field("year", DataType.INT64, nullable=True)
-        schema.add_field("venue", DataType.VARCHAR, max_length=MAX_TEXT)
-        schema.add_field(
-            "sections",
-            DataType.ARRAY,
-            element_type=DataType.VARCHAR,
-            max_capacity=MAX_RUNS,
-            max_length=MAX_TEXT,
-        )
-        index = self.client.prepare_index_params()
-        index.add_index(
-            field_name="vector",
-            index_type=self.index_type,
-            metric_type="IP",
-            params=INDEX_PARAMS[self.index_type],
-        )
+        schema, index = collection_layout(self.client, dim, self.index_type)
         self._call(
             lambda: self.client.create_collection(
                 self.collection, schema=schema, index_params=index, consistency_level="Strong"
@@ -297,13 +242,7 @@ class MilvusStore:
     def _write_sidecar(self, meta: dict) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         meta = {**meta, "uri": self.uri, "collection": self.collection}
-        fd, tmp = tempfile.mkstemp(prefix=f".{SIDECAR}.", dir=self.directory)
-        os.fchmod(fd, 0o644)  # readable by a server running as another user
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(meta, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.directory / SIDECAR)
+        write_atomic(self.directory / SIDECAR, json.dumps(meta), SHARED)
 
 
 def _quiet_lite_logs() -> None:
@@ -311,18 +250,3 @@ def _quiet_lite_logs() -> None:
     but logs an error and a warning on every load, which would read as a failure."""
     logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
-
-
-def _row(entry: Entry) -> dict:
-    runs = section_runs(entry.section)
-    if len(runs) > MAX_RUNS:
-        raise IndexProblem(f"entry {entry.id} is nested too deeply for the Milvus store")
-    return {
-        "id": entry.id,
-        "vector": np.asarray(entry.vector, dtype=np.float32).tolist(),
-        "text_hash": entry.text_hash,
-        "row_hash": entry.row_hash,
-        "year": entry.year,
-        "venue": (entry.venue or "").casefold()[:MAX_TEXT],
-        "sections": [r[:MAX_TEXT] for r in runs],
-    }

@@ -24,14 +24,8 @@ from secml_papers.corpus.errors import IndexProblem, InputError
 from secml_papers.corpus.headings import heading_key
 from secml_papers.corpus.ids import normalise_title
 from secml_papers.corpus.records import Paper
-from secml_papers.index.stores.store import (
-    IndexStore,
-    Manifest,
-    StoredIndex,
-    index_description,
-    new_faiss_index,
-    search_rows,
-)
+from secml_papers.index.stores.faiss_index import index_description, new_faiss_index, search_rows
+from secml_papers.index.stores.store import IndexStore, Manifest, StoredIndex
 
 STORES = ("faiss", "milvus")
 RUN_SEP = " > "
