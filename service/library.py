@@ -6,49 +6,38 @@ the index is loaded (or built when missing or stale) on first search.
 What a request reads (the papers, the index, the categorizer) lives in one ``Served`` object,
 and a reload replaces that object in a single assignment: a request that started on the old
 one finishes on it, the next one sees the new one, and none sees half of each.
+
+Opening the list, the model and the store from the settings is in ``library_open``; loading
+the stored index, or building it under the store's lock, is in ``library_build``.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from secml_papers.corpus.abstracts import attach_abstracts
-from secml_papers.corpus.errors import IndexProblem
-from secml_papers.corpus.parse import parse_list
 from secml_papers.corpus.records import PaperList
-from secml_papers.corpus.storage import ListSource, read_abstracts, read_list, source_key
-from secml_papers.index.build import BuildReport, Progress, build_index, is_fresh
+from secml_papers.corpus.storage import ListSource
+from secml_papers.index.build import BuildReport, Progress
 from secml_papers.index.categorize.categorizer import Categorizer
-from secml_papers.index.embedding.batching import BatchingEmbedder
-from secml_papers.index.embedding.embedder import Embedder, SentenceTransformerEmbedder
+from secml_papers.index.embedding.embedder import Embedder
 from secml_papers.index.search.paper_index import PaperIndex
-from secml_papers.index.stores.store import IndexStore, Timeout
-from secml_papers.index.stores.vectorstore import (
-    FaissStore,
-    Snapshot,
-    StoreUnreachable,
-    VectorStore,
-    check_store,
+from secml_papers.index.stores.vectorstore import VectorStore
+from secml_papers.service.library_build import IndexLoader
+from secml_papers.service.library_open import (
+    Listed,
+    Notify,
+    open_embedder,
+    open_store,
+    read_listed,
 )
 from secml_papers.service.settings import Settings
-
-Notify = Callable[[str], None]
 
 
 def _quiet(_: str) -> None:
     return None
-
-
-@dataclass(frozen=True)
-class Listed:
-    """The list as read from its source, with its abstracts attached."""
-
-    source: ListSource
-    paper_list: PaperList
 
 
 @dataclass
@@ -107,11 +96,7 @@ class Library:
         """The model; concurrent single queries share one model call (embedding/batching.py)."""
         if self._embedder is not None:
             return self._embedder
-        s = self.settings
-        model = SentenceTransformerEmbedder(
-            s.model, engine=s.engine, cache_dir=s.resolved_cache_dir()
-        )
-        return BatchingEmbedder(model)
+        return open_embedder(self.settings)
 
     @cached_property
     def store(self) -> VectorStore:
@@ -213,95 +198,17 @@ class Library:
         return served
 
     def _read(self) -> Listed:
-        s = self.settings
-        source = read_list(
-            s.list_source,
-            cache_dir=s.resolved_cache_dir(),
-            offline=s.offline,
-            timeout=s.http_timeout,
-        )
-        for message in source.warnings:
-            self.notify(f"warning: {message}")
-        parsed = parse_list(source.text)
-        explicit = s.abstracts is not None
-        records, skipped = read_abstracts(s.abstracts_path(), missing_ok=not explicit)
-        for message in skipped:
-            self.notify(f"warning: {message}")
-        if records:
-            parsed = parsed.with_papers(attach_abstracts(parsed.papers, records))
-        return Listed(source, parsed)
+        return read_listed(self.settings, self.notify)
 
     def _serve(self, listed: Listed, progress: Progress | None, force: bool = False) -> Served:
         """Load the stored index for this list, or build it (only what changed) under the lock."""
         papers = listed.paper_list.papers
-        model = self.embedder.name
-        stored = self._load_quietly(force)
-        if stored is None or not is_fresh(stored, papers, model) or force:
-            if not self.settings.auto_build and not force:
-                raise self._not_fresh(stored, model)
-            with self._build_lock():
-                stored = self._load_quietly(force)  # another process may have built meanwhile
-                if stored is None or not is_fresh(stored, papers, model) or force:
-                    if stored is None:
-                        self.notify(f"building the index in {self.store.location}")
-                    elif stored.manifest.model != model:
-                        self.notify(
-                            f"the index was built with {stored.manifest.model}; "
-                            f"rebuilding it with {model}"
-                        )
-                    stored, self.last_build = build_index(
-                        papers, self.embedder, self.store, stored, progress
-                    )
+        loader = IndexLoader(self.settings, self.embedder, self.store, self.notify)
+        stored, built = loader.load_or_build(papers, progress, force)
+        if built is not None:
+            self.last_build = built
         index = PaperIndex(papers, listed.paper_list.sections, stored, self.embedder)
         return Served(listed, index, stored.generation)
-
-    def _build_lock(self):
-        """The store's lock; says so once when another process's build makes it wait."""
-        try:
-            return self.store.lock(timeout=0)
-        except Timeout:
-            self.notify(f"waiting for another build of {self.store.directory} to finish")
-        wait = self.settings.lock_timeout
-        try:
-            return self.store.lock(timeout=wait)
-        except Timeout as err:
-            raise IndexProblem(
-                f"another build has held the lock on {self.store.directory} for {wait:g} s "
-                "(SECML_PAPERS_LOCK_TIMEOUT); try again later"
-            ) from err
-
-    def _not_fresh(self, stored: Snapshot | None, model: str) -> IndexProblem:
-        if stored is None:
-            why = "missing"
-        elif stored.manifest.model != model:
-            why = f"built with {stored.manifest.model}, not {model}"
-        else:
-            why = "out of date with the list"
-        return IndexProblem(
-            f"the index in {self.store.location} is {why}; run `secml-papers build`"
-        )
-
-    def _load_quietly(self, force: bool) -> Snapshot | None:
-        try:
-            return self.store.load()
-        except IndexProblem as err:
-            if not (self.settings.auto_build or force) or isinstance(err, StoreUnreachable):
-                raise
-            self.notify(f"warning: {err}; rebuilding")
-            return None
-
-
-def open_store(settings: Settings) -> VectorStore:
-    """The store the settings name; Milvus's defaults: a Lite file in the index directory and
-    one collection per list, named from the list's key (docs/deploy.md)."""
-    directory = settings.resolved_index_dir()
-    if check_store(settings.store) == "faiss":
-        return FaissStore(IndexStore(directory))
-    from secml_papers.index.stores.milvus_store import MilvusStore, collection_name
-
-    uri = settings.milvus_uri or str(directory / "milvus.db")
-    name = collection_name(source_key(settings.list_source))
-    return MilvusStore(uri, directory, name, token=settings.milvus_token)
 
 
 def _categorizer(served: Served, embedder: Embedder) -> Categorizer:

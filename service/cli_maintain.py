@@ -1,0 +1,129 @@
+"""The maintainer's commands: placing a new paper (``categorize``), checking a pull request
+(``check-pr``), filling the abstracts cache (``enrich``) and measuring quality (``eval``)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from secml_papers.corpus.errors import SecmlError
+from secml_papers.corpus.storage import read_list
+from secml_papers.service import output
+from secml_papers.service.checkpr import DEFAULT_FAIL_ON, check_pr, parse_fail_on
+from secml_papers.service.cli_shared import JsonFlag, loaded_index, open_library, say_dim
+from secml_papers.service.comment import render
+from secml_papers.service.gitfiles import git_read
+
+
+def categorize(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Option(help="The new paper's title.")],
+    abstract: Annotated[str | None, typer.Option(help="Its abstract, if known.")] = None,
+    top: Annotated[int, typer.Option(min=1, help="Sections to show (JSON has all).")] = 5,
+    json_: JsonFlag = False,
+) -> None:
+    """Every section that can hold entries, ranked for a new paper."""
+    if not title.strip():
+        raise SecmlError("the title is empty")
+    library = open_library(ctx)
+    loaded_index(ctx)
+    result = library.categorizer.categorize(title, abstract)
+    if json_:
+        output.print_json(result.to_dict())
+    else:
+        output.categorization(result, title, top, library.paper_list.by_id())
+
+
+def check_pr_command(
+    ctx: typer.Context,
+    base: Annotated[str, typer.Argument(help="BASE list file (with --git: a git ref).")],
+    head: Annotated[
+        str | None,
+        typer.Argument(help="HEAD list file (with --git: a ref; default the work tree)."),
+    ] = None,
+    git: Annotated[bool, typer.Option("--git", help="Read BASE and HEAD from git refs.")] = False,
+    path: Annotated[
+        str, typer.Option(help="With --git: the list's path in the repo.")
+    ] = "README.md",
+    format_: Annotated[str, typer.Option("--format", help="markdown (the comment) or json.")] = (
+        "markdown"
+    ),
+    fail_on: Annotated[
+        str,
+        typer.Option(
+            help="Exit 1 on these findings: duplicates, malformed, placement, order, style, "
+            "structure, links (comma-separated), any, or none."
+        ),
+    ] = ",".join(DEFAULT_FAIL_ON),
+    check_links_: Annotated[
+        bool, typer.Option("--check-links", help="Request each added entry's URL (HEAD, then GET).")
+    ] = False,
+    json_: JsonFlag = False,
+) -> None:
+    """The pull-request report for two versions of the list; exit 1 on findings, 2 on errors."""
+    if format_ not in ("markdown", "json"):
+        raise SecmlError(f"--format must be markdown or json, not {format_!r}")
+    wanted = parse_fail_on(fail_on)
+    if git:
+        base_text, head_text = git_read(base, path), git_read(head, path)
+    elif head is None:
+        raise SecmlError("give two list files, BASE and HEAD (or --git BASE_REF [HEAD_REF])")
+    else:
+        base_text, head_text = read_list(base).text, read_list(head).text
+    library = open_library(ctx)
+    loaded_index(ctx)
+    report = check_pr(library, base_text, head_text, check_links=check_links_)
+    if json_ or format_ == "json":
+        output.print_json(report.to_dict())
+    else:
+        sys.stdout.write(render(report))
+    counts = report.findings()
+    if any(counts[name] for name in wanted):
+        raise typer.Exit(1)
+
+
+def enrich(
+    ctx: typer.Context,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="Import abstracts from a local JSON or JSON Lines file."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Ask about at most N entries this run.")
+    ] = None,
+    retry_missing: Annotated[
+        bool, typer.Option("--retry-missing", help="Ask again about entries no source had.")
+    ] = False,
+    json_: JsonFlag = False,
+) -> None:
+    """Fetch missing abstracts (arXiv, Semantic Scholar, OpenAlex, Crossref) into the cache."""
+    from secml_papers.service import enrichment
+
+    library = open_library(ctx)
+    if from_ is not None:
+        report = enrichment.run_import(library, from_)
+        if json_:
+            output.print_json(report)
+        else:
+            enrichment.print_import(report)
+        return
+    summary, asked, skipped = enrichment.run_enrich(library, limit, retry_missing)
+    path = library.settings.abstracts_path()
+    if json_:
+        output.print_json(enrichment.summary_json(summary, asked, skipped, path))
+    else:
+        enrichment.print_summary(summary, asked, skipped, path)
+
+
+def eval_command(ctx: typer.Context, json_: JsonFlag = False) -> None:
+    """How well categorisation (leave-one-out) and search (known items) work on this list."""
+    from secml_papers.service.evaluation import evaluate_list, print_report
+
+    loaded_index(ctx)
+    report = evaluate_list(open_library(ctx), say_dim)
+    if json_:
+        output.print_json(report)
+    else:
+        print_report(report)
