@@ -114,6 +114,7 @@ app.command()(cli_maintain.categorize)
 app.command("check-pr")(cli_maintain.check_pr_command)
 app.command()(cli_maintain.enrich)
 app.command("eval")(cli_maintain.eval_command)
+app.command("replay")(cli_maintain.replay_command)
 app.command()(cli_serve.serve)
 
 

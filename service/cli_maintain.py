@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from secml_papers.corpus.errors import SecmlError
 from secml_papers.corpus.storage import read_list
+from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
 from secml_papers.service import output
 from secml_papers.service.checkpr import DEFAULT_FAIL_ON, check_pr, parse_fail_on
 from secml_papers.service.cli_shared import JsonFlag, loaded_index, open_library, say_dim
@@ -127,3 +129,40 @@ def eval_command(ctx: typer.Context, json_: JsonFlag = False) -> None:
         output.print_json(report)
     else:
         print_report(report)
+
+
+def replay_command(
+    ctx: typer.Context,
+    repo: Annotated[
+        Path, typer.Argument(help="A git repository holding the list (default: here).")
+    ] = Path("."),
+    path: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--path",
+            help="The list's file in the repository, or a glob such as "
+            "'collection/paper/*/*.md' (a list in several files); repeatable "
+            "(default: README.md).",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only steps since this date (git's --since, e.g. 2024-01-01)."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the most recent N steps.")] = None,
+    json_: JsonFlag = False,
+) -> None:
+    """What check-pr would have said on each past addition in the list's git history."""
+    from secml_papers.service.replay import print_figures, replay_json, run_replay
+
+    settings = ctx.obj["settings"]
+    embedder = SentenceTransformerEmbedder(
+        settings.model, engine=settings.engine, cache_dir=settings.resolved_cache_dir()
+    )
+    results, found, about = run_replay(
+        repo, path or [], embedder, since=since, limit=limit, progress=sys.stderr.isatty()
+    )
+    if json_:
+        output.print_json(replay_json(results, found, about))
+    else:
+        print_figures(found, about)

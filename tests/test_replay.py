@@ -1,0 +1,203 @@
+"""`replay` on a small git history built here: an addition, a merged pull request (one step),
+a later move (a misplacement fixed), a later removal of a duplicate, and the errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from secml_papers.corpus.errors import InputError
+from secml_papers.corpus.history import combine, steps, versions
+from secml_papers.corpus.parse import parse_list
+from secml_papers.index.categorize.verdict import judge, posterior, reweigh
+from secml_papers.index.evaluation.replay import by_year, knn_vote
+from secml_papers.service.replay import run_replay
+
+EXE = Path(sys.executable).with_name("secml-papers")
+BACKDOOR = [
+    "Backdoor trigger attack on image classifiers",
+    "Stealthy backdoor trigger poisoning",
+    "Backdoor trigger injection in federated models",
+    "Invisible backdoor trigger patterns",
+    "Physical backdoor trigger attacks",
+    "Clean-label backdoor trigger poisoning",
+]
+MEMBERSHIP = [
+    "Membership inference attacks against models",
+    "Label-only membership inference",
+    "Membership inference from shadow models",
+    "Membership inference on language models",
+    "Defending membership inference with regularisation",
+    "Membership inference under differential privacy",
+]
+
+
+def entry(title: str, n: int) -> str:
+    return f'- Author et al. [**"{title}"**](https://arxiv.org/abs/2101.{n:05d}) @ **ICML 2021**.'
+
+
+def render(backdoor: list[tuple[str, int]], membership: list[tuple[str, int]]) -> str:
+    lines = ["# Test List", "", "## Backdoor Attacks", ""]
+    lines += [entry(t, n) for t, n in backdoor]
+    lines += ["", "## Membership Inference", ""]
+    lines += [entry(t, n) for t, n in membership]
+    return "\n".join(lines) + "\n"
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def commit(repo: Path, text: str, message: str) -> None:
+    (repo / "README.md").write_text(text)
+    git(repo, "add", "README.md")
+    git(repo, "commit", "-q", "-m", message)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = tmp_path_factory.mktemp("list-repo")
+    git(repo, "init", "-q", "-b", "main")
+    backdoor = [(t, i) for i, t in enumerate(BACKDOOR)]
+    membership = [(t, 10 + i) for i, t in enumerate(MEMBERSHIP)]
+    commit(repo, render(backdoor, membership), "the list")
+    # a contributor's pull request from a branch: two commits, merged with a merge commit
+    git(repo, "checkout", "-q", "-b", "contribution")
+    backdoor.append(("Sleeper backdoor trigger attacks", 20))
+    commit(repo, render(backdoor, membership), "add a backdoor paper")
+    backdoor.append(("Membership inference for diffusion models", 21))  # misplaced
+    commit(repo, render(backdoor, membership), "add a membership paper")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge pull request #1", "contribution")
+    # a duplicate of an entry (same arXiv id, another wording of the title)
+    membership.append(("Membership inference attacks against ML models", 10))
+    commit(repo, render(backdoor, membership), "add a paper")
+    # the maintainers fix the misplacement, then remove the duplicate
+    backdoor.remove(("Membership inference for diffusion models", 21))
+    membership.insert(0, ("Membership inference for diffusion models", 21))
+    commit(repo, render(backdoor, membership), "move a paper")
+    membership.pop()
+    commit(repo, render(backdoor, membership), "remove a duplicate")
+    return repo
+
+
+def test_first_parent_steps(history: Path) -> None:
+    found = steps(history, ["README.md"])
+    assert [s.subject for s in found] == [
+        "the list",
+        "Merge pull request #1",
+        "add a paper",
+        "move a paper",
+        "remove a duplicate",
+    ]
+    assert found[0].parent is None and found[1].parent == found[0].commit
+    assert [s.subject for s in steps(history, ["README.md"], limit=2)] == [
+        "move a paper",
+        "remove a duplicate",
+    ]
+    merged = [(b, h) for s, b, h in versions(history, ["README.md"], found)][1]
+    assert len(merged[1].papers) - len(merged[0].papers) == 2  # the PR's two papers, one step
+
+
+def test_replay_figures(history: Path, fake_embedder) -> None:
+    results, found, about = run_replay(history, [], fake_embedder, progress=False)
+    assert about["paths"] == ["README.md"]
+    added = {a.title: a for r in results for a in r.additions}
+    assert len(added) == 12 + 3
+    right = added["Sleeper backdoor trigger attacks"]
+    assert right.eligible and right.kind == "existing"
+    assert right.blind[0] == ("Backdoor Attacks",) and right.verdict == "ok"
+    assert right.knn[0] == ("Backdoor Attacks",)
+    misplaced = added["Membership inference for diffusion models"]
+    assert misplaced.section == ("Backdoor Attacks",)
+    assert misplaced.blind[0] == ("Membership Inference",)
+    duplicate = added["Membership inference attacks against ML models"]
+    assert duplicate.flagged  # same arXiv id as an entry of BASE
+    assert found.steps == 5 and found.adding_steps == 3
+    assert found.judged == 3  # the first step's BASE is empty: nothing to judge there
+    assert found.misplacements == 1 and found.misplacements_top1 == 1
+    assert found.duplicates == 1 and found.duplicates_flagged == 1
+    assert found.ours.top1 == pytest.approx(2 / 3) and found.knn.top1 == pytest.approx(2 / 3)
+
+
+def test_errors(tmp_path: Path, history: Path, fake_embedder) -> None:
+    with pytest.raises(InputError, match="is not a git repository"):
+        run_replay(tmp_path, [], fake_embedder, progress=False)
+    with pytest.raises(InputError, match=r"no commit of .* holds LIST.md"):
+        run_replay(history, ["LIST.md"], fake_embedder, progress=False)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q")
+    commit(empty, "# A list\n\nNo entries yet.\n", "start")
+    with pytest.raises(InputError, match=r"no step .* adds entries"):
+        run_replay(empty, [], fake_embedder, progress=False)
+
+
+def test_cli_errors_in_one_sentence(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(EXE), "replay", str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert "is not a git repository" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.real_model
+def test_cli_json(history: Path) -> None:
+    done = subprocess.run(
+        [str(EXE), "replay", str(history), "--json"], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["figures"]["steps"] == 5 and data["figures"]["duplicates_flagged"] == 1
+    assert {a["title"] for s in data["steps"] for a in s["added"]} >= {
+        "Sleeper backdoor trigger attacks"
+    }
+
+
+def test_several_files_are_one_list() -> None:
+    a = parse_list("# Jailbreak\n\n- [**Jailbreak prompts**](https://arxiv.org/abs/2301.00001)\n")
+    b = parse_list("# Privacy\n\n## Attacks\n\n- [**Data extraction**](https://x.org/p)\n")
+    both = combine([("jailbreak.md", a), ("privacy.md", b)])
+    assert [p.section for p in both.papers] == [("Jailbreak",), ("Privacy", "Attacks")]
+    assert {s.path for s in both.sections} >= {("Jailbreak",), ("Privacy",), ("Privacy", "Attacks")}
+
+
+def test_sections_by_year_are_recognised() -> None:
+    yearly = parse_list(render([], []).replace("Backdoor Attacks", "2023").replace(
+        "Membership Inference", "2024"
+    ) + entry("A paper", 1))
+    assert by_year([*yearly.papers, *parse_list("# L\n\n## 2022\n\n" + entry("B", 2)).papers])
+    assert not by_year(parse_list(render([(BACKDOOR[0], 1)], [(MEMBERSHIP[0], 2)])).papers)
+
+
+def test_knn_vote_and_verdicts() -> None:
+    papers = parse_list(render([(t, i) for i, t in enumerate(BACKDOOR[:3])], [(MEMBERSHIP[0], 9)]))
+    sims = np.array([0.9, 0.8, 0.1, 0.95])
+    ranked = knn_vote(sims, papers.papers, k=3)
+    assert ranked[0] == (("Backdoor Attacks",), pytest.approx(2 / 3))
+    sections = [("a",), ("b",), ("c",)]
+    blind = np.array([0.6, 0.3, 0.1])
+    assert judge(sections, blind, ("a",)).word == "ok"
+    # the contributor's choice as a prior: a close second stays where it was put
+    assert judge(sections, blind, ("b",)).word == "ok"
+    # without the prior's weight, the same evidence is a doubt, and a clear one a move
+    assert judge(sections, blind, ("b",), prior=1 / 3).word == "unsure"
+    assert judge(sections, np.array([0.98, 0.01, 0.01]), ("b",), prior=1 / 3).word == "move"
+    assert judge(sections, np.array([0.98, 0.01, 0.01]), ("b",), off_topic=True).word != "move"
+    q = posterior(blind, 1)
+    assert reweigh(0.3, 0.6, 3) == pytest.approx((q[1], q[0]))
