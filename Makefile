@@ -1,4 +1,4 @@
-# Benchmarks of issue 6 (docs/benchmarks.md). They need the `bench` extra:
+# Benchmarks of issue 6 (docs/benchmarks.md; the map of bench/ is bench/README.md). They need the `bench` extra:
 #   .venv/bin/pip install torch==2.13.0 -e '.[bench]'
 # Results go to $(OUT) (JSON per script), then into docs/benchmarks.md and docs/bench-*.png.
 PY ?= .venv/bin/python
@@ -14,24 +14,24 @@ SCRIPTS = perf_build perf_query perf_threads perf_peer perf_checkpr perf_memory
 # everything, then the docs (an hour or more on a busy 2-core machine; the 1M scale run is
 # most of it, run under nice)
 bench: bench-scale
-	for s in $(SCRIPTS); do SECML_BENCH_OUT=$(OUT) $(PY) bench/$$s.py || exit 1; done
-	SECML_BENCH_OUT=$(OUT) $(PY) bench/perf_report.py
+	for s in $(SCRIPTS); do SECML_BENCH_OUT=$(OUT) $(PY) bench/performance/$$s.py || exit 1; done
+	SECML_BENCH_OUT=$(OUT) $(PY) bench/performance/perf_report.py
 
 # FAISS index types at 10k, 100k and 1M vectors (several GB), and random vectors at 100k
 bench-scale:
-	SECML_BENCH_OUT=$(OUT) nice -n 10 $(PY) bench/scale.py --max-hnsw $(MAX_HNSW)
-	SECML_BENCH_OUT=$(OUT) nice -n 10 $(PY) bench/scale.py --data random --sizes 100000 \
+	SECML_BENCH_OUT=$(OUT) nice -n 10 $(PY) bench/performance/scale.py --max-hnsw $(MAX_HNSW)
+	SECML_BENCH_OUT=$(OUT) nice -n 10 $(PY) bench/performance/scale.py --data random --sizes 100000 \
 		--out $(OUT)/scale-random.json
 
 # rewrite docs/benchmarks.md from the results already in $(OUT) (EARLIER=DIR: a column
 # with the ratios of an earlier run's results)
 bench-report:
-	SECML_BENCH_OUT=$(OUT) $(PY) bench/perf_report.py $(if $(EARLIER),--earlier $(EARLIER))
+	SECML_BENCH_OUT=$(OUT) $(PY) bench/performance/perf_report.py $(if $(EARLIER),--earlier $(EARLIER))
 
 # a smoke run on tiny sizes; its report goes to $(QUICK_OUT), never into docs/
 bench-quick:
-	SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/scale.py --quick
-	SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/scale.py --quick --data random \
+	SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/performance/scale.py --quick
+	SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/performance/scale.py --quick --data random \
 		--out $(QUICK_OUT)/scale-random.json
-	for s in $(SCRIPTS); do SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/$$s.py --quick || exit 1; done
-	SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/perf_report.py --docs $(QUICK_OUT)/docs
+	for s in $(SCRIPTS); do SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/performance/$$s.py --quick || exit 1; done
+	SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/performance/perf_report.py --docs $(QUICK_OUT)/docs

@@ -1,4 +1,4 @@
-"""A short run of bench/load.py: 10 clients for about 3 s with the fake embedder.
+"""A short run of bench/performance/load.py: 10 clients for about 3 s with the fake embedder.
 
 It checks what the full run (50 clients, 60 s, the real model) reports, without timing
 thresholds: no request failed, a rebuild in another process and two reloads happened while
@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_load_smoke_has_no_errors_and_reloads_mid_run(tmp_path: Path) -> None:
     out = tmp_path / "load.json"
-    command = [sys.executable, "bench/load.py", "--fake", "--clients", "10", "--duration", "3"]
+    script = "bench/performance/load.py"
+    command = [sys.executable, script, "--fake", "--clients", "10", "--duration", "3"]
     result = subprocess.run(
         [*command, "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600
     )

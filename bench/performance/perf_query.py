@@ -1,0 +1,138 @@
+"""Query speed: /search over real HTTP against in-process encode + FAISS; cold CLI search.
+
+    .venv/bin/python bench/performance/perf_query.py [--quick] [--repeats 5]
+
+Set-up: the data set's list (three papers in four, with abstracts) is built once with the
+CLI, then ``secml-papers serve`` runs as a subprocess on 127.0.0.1. Queries are distinct
+(held-out titles, tldrs, abstract openings; bench.common.datasets.query_pool): no query is sent twice
+to a server, so no cache can help. In every repeat, side by side:
+
+* in-process: ``SentenceTransformer.encode([q])`` + ``IndexFlatIP.search`` on the served
+  vectors, in a process of its own where only the main thread runs the model, with torch's
+  default threads and with one thread, and the service's engine (ONNX Runtime) in place of
+  ``encode``; the fastest is the baseline (so the ratio is the service's own overhead);
+* HTTP, one client, on the same queries: ``GET /search`` in the default (hybrid) mode, and
+  on fresh queries in ``mode=dense`` (the same work as the baseline plus the service);
+* HTTP throughput and latency with 8 and 32 concurrent clients (asyncio, keep-alive
+  connections, a lean client that costs microseconds per request, as wrk would; one row with
+  httpx as the client, for context);
+
+Where a request's time goes (in-process, same queries): encode, FAISS, the rest of
+``PaperIndex.search`` (filters, BM25, fusion), and the framework (the app through ASGI with a
+stub embedder, minus the stub's search); the rest of the HTTP p50 is uvicorn, the socket and
+the client.
+The CLI's cold ``search`` (a fresh process, index built) is timed against a fresh process
+that only loads the model. And, in fresh processes, one-query encodes in the main thread
+alone, then in a worker thread, then in the main thread again: what a second thread that
+uses torch (as FastAPI's threadpool does) costs. Results: ``$SECML_BENCH_OUT/query.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, for bench.common
+from bench.common.measure import median, verdict
+from bench.common.models import engine_load_process, model_load_process
+from bench.common.processes import Server
+from bench.common.results import RESULTS, save
+from bench.common.serving import http_load, setup, take
+from bench.performance.query_parts.baseline import Baseline
+from bench.performance.query_parts.fresh import cold_cli, thread_teams
+from bench.performance.query_parts.profile import profile
+from secml_papers.index.embedding.batching import BatchingEmbedder
+from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
+from secml_papers.service.library import Library
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="40 papers, tiny query sets")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    repeats = 1 if args.quick else args.repeats
+    n1, n8, n32 = (8, 16, 32) if args.quick else (40, 120, 240)
+    work = RESULTS / "query"
+    env, settings, pool = setup(work, args.quick)
+
+    library = Library(settings, BatchingEmbedder(SentenceTransformerEmbedder()))
+    index = library.index()
+    servers: dict[str, Server] = {}
+    runs: dict[str, list[dict]] = {}
+    baseline = Baseline(env, index.stored_vectors, work)
+    try:
+        servers["default"] = Server(env, work / "serve.log")
+        rss = {name: s.rss_mb() for name, s in servers.items()}
+        url = servers["default"].url
+        for r in range(repeats):
+            same = take(pool, n1)
+            row = {
+                **baseline.run(same),
+                "HTTP hybrid, 1 client": http_load(url, same, 1),
+                "HTTP hybrid, 1 client, httpx": http_load(url, take(pool, n1), 1, lean=False),
+                "HTTP dense, 1 client": http_load(url, take(pool, n1), 1, mode="dense"),
+                "HTTP hybrid, 8 clients": http_load(url, take(pool, n8), 8),
+                "HTTP hybrid, 32 clients": http_load(url, take(pool, n32), 32),
+            }
+            for name, m in row.items():
+                runs.setdefault(name, []).append(m)
+            print(
+                f"repeat {r}: "
+                + ", ".join(f"{k} p50 {v['p50_ms']:.0f} ms" for k, v in row.items()),
+                flush=True,
+            )
+        rss_after = {name: s.rss_mb() for name, s in servers.items()}
+    finally:
+        baseline.stop()
+        for s in servers.values():
+            s.stop()
+    table = {name: {k: median([m[k] for m in ms]) for k in ms[0]} for name, ms in runs.items()}
+    parts = profile(library, settings, take(pool, 2 * n1))
+
+    teams_ms = {}
+    if not args.quick:  # a diagnostic: the smoke run leaves it out
+        teams = [thread_teams(env, take(pool, n1)) for _ in range(repeats)]
+        teams_ms = {k: median([t[k] for t in teams]) for k in teams[0]}
+        print("torch in one or two threads of a process (p50 ms): " + json.dumps(teams_ms))
+    cold, load, engine_load = [], [], []
+    for _ in range(repeats if args.quick else max(repeats, 5)):
+        cold.extend(cold_cli(env, take(pool, 1)))
+        load.extend(model_load_process(1))
+        engine_load.extend(engine_load_process(1))
+
+    base_name = min(
+        (k for k in table if k.startswith("in-process")), key=lambda k: table[k]["p50_ms"]
+    )
+    base = table[base_name]["p50_ms"]
+    results = {
+        "entries": len(index.papers),
+        "repeats": repeats,
+        "queries_per_pass": {"1": n1, "8": n8, "32": n32},
+        "table": table,
+        "baseline": base_name,
+        "http_p50_vs_inprocess": table["HTTP hybrid, 1 client"]["p50_ms"] / base,
+        "http_dense_p50_vs_inprocess": table["HTTP dense, 1 client"]["p50_ms"] / base,
+        "profile_ms": parts,
+        "thread_teams_ms": teams_ms,
+        "server_rss_mb": rss,
+        "server_rss_after_mb": rss_after,
+        "cold_cli_search_s": median(cold),
+        "model_load_process_s": median(load),
+        "cold_cli_vs_load": median(cold) / median(load),
+        "engine_load_process_s": median(engine_load),
+    }
+    for name, m in table.items():
+        qps = f", {m['qps']:.1f} q/s" if "qps" in m else ""
+        print(f"{name:38} p50 {m['p50_ms']:7.1f} ms  p95 {m['p95_ms']:7.1f} ms{qps}")
+    print("profile (ms): " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()))
+    print(verdict("HTTP /search p50 vs in-process", results["http_p50_vs_inprocess"], "<= 1.3"))
+    print(verdict("cold CLI search vs model load", results["cold_cli_vs_load"], "<= 1.5"))
+    save("query", results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

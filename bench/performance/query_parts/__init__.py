@@ -1,0 +1,1 @@
+"""The parts of bench/performance/perf_query.py: its baseline, its profile, its fresh processes."""
