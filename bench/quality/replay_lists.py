@@ -30,20 +30,27 @@ from bench.common.paths import DOCS, ROOT
 HISTORIES = ROOT.parent / "shared" / "datasets" / "list-histories"
 # The list kept in one file per topic: its topics are the files (README.md held it earlier).
 PATHS = {"ThuCCSLab+Awesome-LM-SSP": ["collection/paper/*/*.md"]}
+# Its recent steps re-check lists of thousands of entries: the most recent ones by default
+# (--full replays all of them, about an hour on 2 cores).
+LIMITS = {"ThuCCSLab+Awesome-LM-SSP": 60}
 PRIORS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9)
 MOVES = (0.5, 0.6, 0.7, 0.8, 0.9)
 START, END = "<!-- replay:start -->", "<!-- replay:end -->"
+
+
+def _reweigh(a, prior: float) -> tuple[float, float]:
+    """A prior of 0 means none: the blind confidences as they are."""
+    if prior == 0.0:
+        return a.chosen_blind, a.other_blind
+    return reweigh(a.chosen_blind, a.other_blind, a.candidates, prior)
 
 
 def verdicts(additions, prior: float, move_above: float) -> tuple[int, int, int, int]:
     """(ok, move, unsure, n) for accepted placements under one prior and threshold."""
     counts = {"ok": 0, "move": 0, "unsure": 0}
     for a in additions:
-        inside = a.chosen_blind > 0 or a.blind[:1] == (a.section,)
-        chosen, other = reweigh(a.chosen_blind, a.other_blind, a.candidates, max(prior, 1e-9))
-        if prior == 0.0:
-            chosen, other = a.chosen_blind, a.other_blind
-        counts[word(chosen, other, inside, False, move_above)] += 1
+        chosen, other = _reweigh(a, prior)
+        counts[word(chosen, other, True, False, move_above)] += 1
     return counts["ok"], counts["move"], counts["unsure"], len(additions)
 
 
@@ -56,7 +63,7 @@ def caught(results, prior: float, move_above: float) -> tuple[int, int]:
             if a is None or a.section != m.source:
                 continue
             total += 1
-            chosen, other = reweigh(a.chosen_blind, a.other_blind, a.candidates, prior)
+            chosen, other = _reweigh(a, prior)
             hits += word(chosen, other, True, False, move_above) == "move" and a.other == m.target
         for a in r.additions:
             added[a.paper_id] = a
@@ -72,8 +79,14 @@ def sweep(per_list: dict) -> list[dict]:
                 eligible = [a for r in results for a in r.additions if a.eligible]
                 ok, move, unsure, n = verdicts(eligible, prior, move_above)
                 hits, total = caught(results, prior, move_above)
-                row["lists"][name] = {"ok": ok, "move": move, "unsure": unsure, "n": n,
-                                      "caught": hits, "misplaced": total}
+                row["lists"][name] = {
+                    "ok": ok,
+                    "move": move,
+                    "unsure": unsure,
+                    "n": n,
+                    "caught": hits,
+                    "misplaced": total,
+                }
             rows.append(row)
     return rows
 
@@ -83,14 +96,21 @@ def leave_one_list_out(rows: list[dict], names: list[str]) -> dict:
     said ok with at most 2% false "move"s, then the most misplacements caught."""
     chosen = {}
     for held in names:
+
         def score(row, held=held):
-            sums = {k: sum(v[k] for n, v in row["lists"].items() if n != held)
-                    for k in ("ok", "move", "n", "caught")}
+            sums = {
+                k: sum(v[k] for n, v in row["lists"].items() if n != held)
+                for k in ("ok", "move", "n", "caught")
+            }
             n = max(sums["n"], 1)
             return (sums["move"] / n <= 0.02, sums["caught"], sums["ok"] / n)
+
         best = max(rows, key=score)
-        chosen[held] = {"prior": best["prior"], "move_above": best["move_above"],
-                        **best["lists"][held]}
+        chosen[held] = {
+            "prior": best["prior"],
+            "move_above": best["move_above"],
+            **best["lists"][held],
+        }
     return chosen
 
 
@@ -98,8 +118,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="most recent N steps per list")
     parser.add_argument("--only", action="append", help="bundle names to replay")
-    parser.add_argument("--out", type=Path, default=Path(os.environ.get(
-        "SECML_BENCH_OUT", "/tmp/secml-bench-quality")) / "replay.json")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(os.environ.get("SECML_BENCH_OUT", "/tmp/secml-bench-quality")) / "replay.json",
+    )
+    parser.add_argument("--full", action="store_true", help="no default limit for any list")
     parser.add_argument("--no-docs", action="store_true", help="leave docs/quality.md alone")
     args = parser.parse_args()
     if not HISTORIES.is_dir():
@@ -116,13 +140,21 @@ def main() -> int:
             subprocess.run(["git", "clone", "-q", str(bundle), str(repo)], check=True)
             print(f"== {name}", flush=True)
             results, found, about = run_replay(
-                repo, PATHS.get(name, []), embedder, limit=args.limit, progress=False
+                repo,
+                PATHS.get(name, []),
+                embedder,
+                limit=args.limit or (None if args.full else LIMITS.get(name)),
+                progress=False,
             )
             per_list[name] = results
             report["lists"][name] = {**about, "repository": name, "figures": found.to_dict()}
             print(json.dumps(found.to_dict()), flush=True)
-    pooled_steps = [r for name, rs in per_list.items() for r in rs
-                    if not report["lists"][name]["figures"]["by_year"]]
+    pooled_steps = [
+        r
+        for name, rs in per_list.items()
+        for r in rs
+        if not report["lists"][name]["figures"]["by_year"]
+    ]
     report["pooled"] = figures(pooled_steps).to_dict()
     rows = sweep(per_list)
     report["sweep"] = rows
