@@ -2,7 +2,7 @@
 
 Enrichment stores an abstract only when the returned title matches the entry's title, so a
 wrong DOI, a reused arXiv link or a loose search hit never puts another paper's abstract in
-the cache. The threshold is measured by ``bench/enrich_title_match.py`` on the OWASP data
+the cache. The threshold is measured by ``bench/quality/enrich_title_match.py`` on the OWASP data
 set: variants of a title (case, punctuation, a dropped subtitle, a typo, a "v2" suffix, HTML
 entities or markup) against the titles of other papers.
 """
@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 
 from secml_papers.corpus.ids import normalise_title
 
-# Measured with bench/enrich_title_match.py; see the README's "Abstracts" section.
+# Measured with bench/quality/enrich_title_match.py; see the README's "Abstracts" section.
 TITLE_THRESHOLD = 90.0
 
 _TAG = re.compile(r"<[^>]{1,200}>")

@@ -42,7 +42,7 @@ def create_app(library: Library) -> FastAPI:
     app.state.library = library
     # One OpenMP thread per FAISS query: requests already run in parallel threads, and
     # OpenMP's spinning helpers only slow single queries down on a busy machine
-    # (bench/scale.py: 30 ms instead of 0.5 ms for 10k vectors on a shared 2-core box).
+    # (bench/performance/scale.py: 30 ms instead of 0.5 ms for 10k vectors on a shared 2-core box).
     faiss.omp_set_num_threads(1)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)

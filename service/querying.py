@@ -2,7 +2,8 @@
 (index/embedding/batching.py) while the event loop waits, and a small index is searched on the loop.
 
 A sync endpoint costs every request a hop to a threadpool thread that then blocks on the
-model's worker; bench/perf_query.py measured that hop, and its share of the server's time
+model's worker; bench/performance/perf_query.py measured that hop, and its share of the server's
+time
 under load, before this module. The search after the encode takes well under a millisecond
 on a list of a few thousand entries (0.2 ms at 245) but grows with the list (4 ms at 100,000
 in hybrid mode, docs/benchmarks.md), so beyond ``INLINE_UP_TO`` entries, or with another

@@ -18,7 +18,7 @@ from secml_papers.index.categorize.reuse import for_sections, has_evidence
 from secml_papers.index.categorize.verdict import Verdict, judge
 from secml_papers.index.embedding.embedder import Embedder
 
-# Measured by bench/checkpr_thresholds.py on the data set's 347 titles: at 0.90, 1.7% of
+# Measured by bench/quality/checkpr_thresholds.py on the data set's 347 titles: at 0.90, 1.7% of
 # distinct papers have another title this close, and 93% of rewrites of a title (case,
 # punctuation, a dropped subtitle) reach it.
 NEAR_DUPLICATE = 0.90

@@ -14,7 +14,8 @@ page's "related" links, the categorizer's probes) come from an LRU cache of vect
 Every use of the model runs on the workers, the load and multi-text calls (builds, the
 categorizer) included. With PyTorch there is one worker: torch gives each thread that runs it a
 team of OpenMP threads, and a second team, idle or not, made one-query encodes 2-3 ms slower
-(15-20%) in bench/perf_query.py's measurements. ONNX Runtime's calls may run side by side, one
+(15-20%) in bench/performance/perf_query.py's measurements. ONNX Runtime's calls may run side by
+side, one
 thread each (the model's ``parallel_calls``), so there is a worker per core and no waiting
 for company: the second worker takes what arrives while the first is busy.
 """

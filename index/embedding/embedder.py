@@ -28,7 +28,8 @@ from secml_papers.index.embedding.threads import ThreadChooser
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 ENGINES = ("onnx", "torch")
 log = logging.getLogger("secml_papers.embedder")
-# texts per forward pass: bench/perf_build.py's scan found 16 fastest on abstracts (every text
+# texts per forward pass: bench/performance/perf_build.py's scan found 16 fastest on abstracts
+# (every text
 # of a batch is padded to the longest) and the query benchmark 16 best for short queries
 BATCH_SIZE = 16
 
@@ -204,7 +205,8 @@ class SentenceTransformerEmbedder:
         """A lone call gets a thread per core; concurrent calls run side by side, one thread
         each. ONNX Runtime's idle threads sleep rather than spin, and a thread per core was
         the fastest for one query both on a quiet machine and with a core busy
-        (bench/perf_threads.py), so its count is not chosen by measurement as PyTorch's is."""
+        (bench/performance/perf_threads.py), so its count is not chosen by measurement as PyTorch's
+        is."""
         assert self._onnx is not None
         with self._lock:
             self._running += 1

@@ -1,7 +1,8 @@
 """How many threads torch gets for a small model call, chosen from measured times.
 
 A one-query encode with torch's default threads (one per core) was the fastest on a quiet
-machine (10-12 ms against 13 ms with one thread, bench/perf_query.py), and the slowest by far
+machine (10-12 ms against 13 ms with one thread, bench/performance/perf_query.py), and the slowest
+by far
 when another process held a core: 230-490 ms, in the same minute that one thread took 13-15 ms.
 Each small call runs many short parallel regions, and a thread that waits at their barriers
 for a core it cannot get stalls the call. Shared and virtual machines are the common case, so

@@ -14,7 +14,7 @@ import numpy as np
 
 from secml_papers.index.lexical import LexicalIndex
 
-DENSE_WEIGHT = 0.5  # the hybrid's share of dense similarity: bench/retrieval.py
+DENSE_WEIGHT = 0.5  # the hybrid's share of dense similarity: bench/quality/retrieval.py
 CANDIDATES = 200  # per method, for the hybrid on an approximate index (at least 20 x k)
 
 
@@ -22,7 +22,7 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, allowed: np.ndarray) -> np.ndar
     """Half dense, half BM25, each min-max scaled over the allowed rows (others get -inf).
 
     Chosen on the benchmark over reciprocal rank fusion (k = 10, 60, 200) and other mixes
-    (0.3, 0.7): best or tied for best on all four query/text sets (bench/retrieval.py). The
+    (0.3, 0.7): best or tied for best on all four query/text sets (bench/quality/retrieval.py). The
     fused score stays in 0..1, 1 for a paper first by both.
     """
     fused = np.full(len(dense), -np.inf)

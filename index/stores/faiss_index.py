@@ -10,7 +10,8 @@ import faiss
 import numpy as np
 
 # Exact search up to this many entries: 50k x 384 floats is ~8 ms a query on one core, and
-# exact is what a curated list wants. Beyond, an inverted-file index (bench/scale.py: at 100k,
+# exact is what a curated list wants. Beyond, an inverted-file index (bench/performance/scale.py:
+# at 100k,
 # IVF answers in 0.1-0.4 ms with recall@10 >= 0.95; HNSW's build does not finish at 1M on a
 # 2-core machine in reasonable time, IVF's does).
 EXACT_UP_TO = 50_000
