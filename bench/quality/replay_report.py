@@ -1,0 +1,77 @@
+"""The replay's tables in docs/quality.md, written between two markers from the JSON of
+``replay_lists.py`` (figures are never typed in)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def _row(name: str, f: dict) -> str:
+    ours, knn = f["ours"], f["knn"]
+    ece = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
+    return (
+        f"| {name} | {f['adding_steps']} | {f['judged']} | {_pct(ours['top1'])} | "
+        f"{_pct(knn['top1'])} | {_pct(ours['top3'])} | {_pct(knn['top3'])} | "
+        f"{ece(ours['ece'])} | {ece(knn['ece'])} | {_pct(ours['ok'])} | {_pct(ours['move'])} | "
+        f"{_pct(ours['unsure'])} | {_pct(knn['ok'])} / {_pct(knn['move'])} | "
+        f"{f['new_or_empty']}: {_pct(f['new_or_empty_top1'])} / {_pct(f['new_or_empty_top3'])} | "
+        f"{f['misplacements_caught']} of {f['misplacements']} ({f['misplacements_top1']} top-1; "
+        f"kNN {f['misplacements_knn_top1']}) | {f['duplicates_flagged']} of {f['duplicates']} | "
+        f"{'–' if f['seconds_per_step'] is None else round(f['seconds_per_step'], 2)} |"
+    )
+
+
+def table(report: dict) -> list[str]:
+    lines = [
+        f"Model: {report['model']}. Run: {report['started']}. Rows: the lists of "
+        "`../shared/datasets/list-histories/`, each replayed step by step with only what BASE "
+        "knew (`secml-papers replay`; `python -m bench.quality.replay_lists`). *Judged*: "
+        "additions to sections that held entries in BASE, in steps whose BASE has >= 10 "
+        "entries in >= 2 sections. Verdicts are shares of all accepted placements of such "
+        'steps; every one was accepted, so "move" is a false alarm.',
+        "",
+        "| list | adding steps | judged | top-1 | kNN top-1 | top-3 | kNN top-3 | ECE | kNN ECE "
+        "| ok | move | unsure | kNN ok / move | new or empty: top-1 / top-3 | misplacements "
+        "caught | duplicates flagged | s per step |",
+        "|---|" + "---:|" * 16,
+    ]
+    for name, item in report["lists"].items():
+        f = item["figures"]
+        label = name.split("+", 1)[-1] + (" (sections by year)" if f["by_year"] else "")
+        if item.get("limited"):
+            label += f" (last {item['limited']} steps)"
+        lines.append(_row(label, f))
+    lines.append(_row("**pooled** (lists by topic)", report["pooled"]))
+    lines += [
+        "",
+        "Leave-one-list-out choice of check-pr's prior and move threshold "
+        "(chosen on the other lists: at most 2% false moves, then most misplacements "
+        'caught, then most "ok"):',
+        "",
+        "| list | prior | move above | ok | move | unsure | misplacements caught |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, c in report["leave_one_list_out"].items():
+        n = max(c["n"], 1)
+        lines.append(
+            f"| {name.split('+', 1)[-1]} | {c['prior']} | {c['move_above']} | "
+            f"{_pct(c['ok'] / n)} | {_pct(c['move'] / n)} | {_pct(c['unsure'] / n)} | "
+            f"{c['caught']} of {c['misplaced']} |"
+        )
+    return lines
+
+
+def write_docs(report: dict, path: Path, start: str, end: str) -> None:
+    """Replace what stands between the markers (or append a section with them)."""
+    text = path.read_text() if path.exists() else ""
+    block = "\n".join([start, *table(report), end])
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n## Placement on real list histories\n\n" + block + "\n"
+    path.write_text(text)
