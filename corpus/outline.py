@@ -15,6 +15,7 @@ parts are skipped with everything below them, and folds sibling sections split b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -46,6 +47,18 @@ class WalkState:
     entries: list[Entry] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    prose: dict[tuple[str, ...], list[str]] = field(default_factory=dict)  # under headings
+    introduction: list[str] = field(default_factory=list)  # before the first section
+
+    def add_prose(self, text: str) -> None:
+        """A paragraph of prose: the introduction before any section, else the current
+        section's description."""
+        if not text:
+            return
+        if not self.stack and not self.headings:
+            self.introduction.append(text)
+        elif self.stack:
+            self.prose.setdefault(self.section, []).append(text)
 
     @property
     def section(self) -> tuple[str, ...]:
@@ -117,21 +130,104 @@ def fold_year_siblings(state: WalkState) -> None:
         headings.append((new, line))
     state.headings = headings
     state.entries = [replace(e, section=fold(e.section)) for e in state.entries]
+    prose: dict[tuple[str, ...], list[str]] = {}
+    for path, texts in state.prose.items():
+        prose.setdefault(fold(path), []).extend(texts)
+    state.prose = prose
 
 
 def section_records(
-    headings: Sequence[tuple[tuple[str, ...], int]], entries: Sequence[Entry]
+    headings: Sequence[tuple[tuple[str, ...], int]],
+    entries: Sequence[Entry],
+    prose: dict[tuple[str, ...], list[str]] | None = None,
+    introduction: str = "",
 ) -> tuple[Section, ...]:
     counts: dict[tuple[str, ...], int] = {}
     for e in entries:
         counts[e.section] = counts.get(e.section, 0) + 1
     paths = [p for p, _ in headings]
+    intros = introduced([p[0] for p in paths if len(p) == 1], introduction)
+    prose = prose or {}
     return tuple(
         Section(
             path=path,
             line=line,
             count=counts.get(path, 0),
             has_subsections=any(len(o) > len(path) and o[: len(path)] == path for o in paths),
+            description=" ".join(prose.get(path, [])),
+            intro=intros.get(path[0], "") if len(path) == 1 else "",
         )
         for path, line in headings
     )
+
+
+# An introduction names its topics in clauses: "papers on X, as well as papers about Y".
+_CLAUSES = re.compile(
+    r"(?<=[.!?])\s+|;\s*|,?\s+as well as\s+|,\s+(?:and|but|while|whereas)\s+|\s+and also\s+",
+    re.IGNORECASE,
+)
+_WORDS = re.compile(r"[a-z0-9]+")
+_FILLER = frozenset(
+    re.findall(
+        r"\w+",
+        "a an and are as at be by for from in into is it of on or our over the their this "
+        "these those to we with about list lists paper papers work works",
+    )
+)
+
+
+# The list's own voice before a clause's topic: "We list papers focusing on ..."
+_LEAD = frozenset(
+    re.findall(
+        r"\w+",
+        "we i here this it list lists collect collects gather include includes papers paper "
+        "works work articles about on focusing focused focus that which covering cover "
+        "addressing studying concerning regarding",
+    )
+)
+
+
+def _topic(clause: str) -> str:
+    """A clause without its lead-in ("papers about ML application in security systems" ->
+    "ML application in security systems"): the lead-in names the list, not the section,
+    and it would make every described heading look alike to an embedding."""
+    words = clause.split()
+    start = 0
+    while start < len(words) - 1 and words[start].lower().strip(",:") in _LEAD:
+        start += 1
+    return " ".join(words[start:])
+
+
+def _content(text: str) -> set[str]:
+    """Content words, a plural's final s dropped ("Systems" and "system" agree)."""
+    words = _WORDS.findall(text.lower())
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if w not in _FILLER}
+
+
+def introduced(names: Sequence[str], introduction: str) -> dict[str, str]:
+    """The clauses of a list's introduction that name each top-level section's topic.
+
+    A list says in its introduction what it covers, often one clause per top-level part; for a
+    part with no entries yet that clause is the best description there is. A clause goes to
+    the section whose name shares the most words with it (at least half of the name's words,
+    and strictly more than any other section), so a clause naming no section describes none.
+
+    >>> intro = ("We list papers focusing on the security issues arising in ML models, as "
+    ...          "well as papers about ML application in security systems.")
+    >>> names = ["Security of ML Models", "ML for Security Systems"]
+    >>> introduced(names, intro)["ML for Security Systems"]
+    'ML application in security systems'
+    """
+    out: dict[str, list[str]] = {}
+    named = [(name, _content(name)) for name in names]
+    for clause in _CLAUSES.split(introduction):
+        clause = clause.strip().rstrip(".!?").strip()
+        words = _content(clause)
+        scores = sorted(((len(words & own), name, own) for name, own in named), reverse=True)
+        if not scores or not scores[0][2]:
+            continue
+        best, name, own = scores[0]
+        runner_up = scores[1][0] if len(scores) > 1 else 0
+        if best > runner_up and 2 * best >= len(own):
+            out.setdefault(name, []).append(_topic(clause))
+    return {name: "; ".join(clauses) for name, clauses in out.items()}

@@ -20,7 +20,7 @@ from markdown_it.token import Token
 
 from secml_papers.corpus.headings import heading_name
 from secml_papers.corpus.ids import assign_ids
-from secml_papers.corpus.inline import IMAGE, LINK, STRONG, pieces
+from secml_papers.corpus.inline import BREAK, IMAGE, LINK, STRONG, TEXT, Piece, pieces
 from secml_papers.corpus.list_items import LISTS, item_tree, token_line, visit_item
 from secml_papers.corpus.outline import (
     Entry,
@@ -83,12 +83,14 @@ def parse_list(text: str) -> PaperList:
         else:
             i += 1
     fold_year_siblings(state)
+    introduction = " ".join(state.introduction)
     return PaperList(
         title=state.title,
         papers=_papers(state.entries),
-        sections=section_records(state.headings, state.entries),
+        sections=section_records(state.headings, state.entries, state.prose, introduction),
         warnings=tuple(sorted(state.warnings + list(_incomplete(state.entries)), key=_by_line)),
         skipped=tuple(sorted(set(state.skipped))),
+        introduction=introduction,
     )
 
 
@@ -97,10 +99,13 @@ def _by_line(w: ParseWarning) -> int:
 
 
 def _paragraph(state: WalkState, tok: Token) -> None:
-    """A paragraph outside any list: a bold pseudo-heading, or an entry that lost its bullet."""
-    if not state.stack:
-        return
+    """A paragraph outside any list: a bold pseudo-heading, an entry that lost its bullet, or
+    prose: the list's introduction, or what a heading says its section holds (kept because a
+    section without entries has nothing else but its name to be recognised by)."""
     row = [p for p in pieces(tok.children or []) if p.text.strip(" :") and p.kind != IMAGE]
+    if not state.stack:
+        state.add_prose(_prose(row))
+        return
     if len(row) == 1 and row[0].kind == STRONG and len(row[0].text) <= 80:
         name = row[0].text.strip().rstrip(":").strip()
         state.pseudo = name
@@ -111,6 +116,26 @@ def _paragraph(state: WalkState, tok: Token) -> None:
         state.warnings.append(
             ParseWarning(token_line(tok), "this looks like an entry but is not a list item")
         )
+        return
+    state.add_prose(_prose(row))
+
+
+_MIN_PROSE_WORDS = 3  # fewer: a "back to top" link or a label, not a description
+
+
+def _prose(row: Sequence[Piece]) -> str:
+    """A paragraph's words (links by their text, badges and breaks dropped), or "" when it is
+    not prose: no plain text of its own, or only a few words.
+
+    >>> from markdown_it import MarkdownIt
+    >>> kids = MarkdownIt().parseInline("Papers on *stealing* [models](https://x.org).")[0].children
+    >>> _prose(pieces(kids))
+    'Papers on stealing models.'
+    """
+    if not any(p.kind == TEXT and p.text.strip() for p in row):
+        return ""
+    text = " ".join("".join(p.text for p in row if p.kind != BREAK).split())
+    return text if len(text.split()) >= _MIN_PROSE_WORDS else ""
 
 
 def _papers(entries: Sequence[Entry]) -> tuple[Paper, ...]:

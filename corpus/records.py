@@ -31,12 +31,20 @@ class Paper:
 
 @dataclass(frozen=True)
 class Section:
-    """A heading of the list. ``count`` counts the entries written directly under it."""
+    """A heading of the list. ``count`` counts the entries written directly under it.
+
+    ``description`` is the prose written under the heading, and ``intro`` the part of the
+    list's introduction that names this (top-level) section's topic ("papers about ML
+    application in security systems" for "ML for Security Systems"): a section with no
+    entries yet has only its name and these to be recognised by. Neither is in ``to_dict``.
+    """
 
     path: tuple[str, ...]
     line: int
     count: int = 0
     has_subsections: bool = False
+    description: str = ""
+    intro: str = ""
 
     @property
     def can_hold_entries(self) -> bool:
@@ -67,6 +75,7 @@ class PaperList:
     sections: tuple[Section, ...] = ()
     warnings: tuple[ParseWarning, ...] = field(default=())
     skipped: tuple[int, ...] = field(default=())
+    introduction: str = ""  # the prose between the title and the first section
 
     def by_id(self) -> dict[str, Paper]:
         return {p.id: p for p in self.papers}

@@ -14,12 +14,41 @@ and keeps the confidences a distribution (their sum is at most 1).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 L2 = 1.0
 _TEMPERATURES = np.geomspace(0.2, 5.0, 61)
+
+
+FAR_QUANTILE = 0.1  # a paper farther from the entries than 90% of the list's own entries
+FAR_SPAN = 0.1  # cosine below that point over which the headings take over entirely
+FAR_GAIN = 3.0  # logit per standard deviation of the heading feature once they have
+
+
+@dataclass(frozen=True)
+class Gate:
+    """When a paper is far from every entry, the headings decide.
+
+    The combiner learns from the list's own entries, each of which has near neighbours; a
+    paper unlike all of them (a malware detector on a list of attacks on models) is outside
+    what it saw, and its entry features only say which section is least unlike it. Then a
+    heading feature (``column``: the heading's lift) should win, above all for the empty
+    sections that exist for such papers. ``far`` rises from 0 at ``below`` (the nearest-entry
+    similarity that all but ``FAR_QUANTILE`` of the list's entries reach in leave-one-out)
+    to 1 at ``below - FAR_SPAN``; the logits move from the combiner's to the heading's in
+    proportion. The list's own entries are almost all above ``below``: their placement, and
+    so the leave-one-out figures, barely change.
+    """
+
+    nearest: int  # feature column of the nearest entries' similarity (``knn``)
+    column: int  # the heading feature that takes over
+    below: float
+
+    def far(self, features: np.ndarray) -> np.ndarray:
+        best = features[..., self.nearest].max(axis=-1)
+        return np.clip((self.below - best) / FAR_SPAN, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -30,9 +59,16 @@ class Combiner:
     mean: np.ndarray
     scale: np.ndarray
     temperature: float = 1.0
+    gate: Gate | None = None
 
     def logits(self, features: np.ndarray) -> np.ndarray:
-        return ((features - self.mean) / self.scale) @ self.weights
+        learnt = ((features - self.mean) / self.scale) @ self.weights
+        if self.gate is None:
+            return learnt
+        c = self.gate.column
+        heading = FAR_GAIN * (features[..., c] - self.mean[c]) / self.scale[c]
+        far = self.gate.far(features)[..., None]
+        return (1.0 - far) * learnt + far * heading
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         return softmax(self.logits(features) / self.temperature)
@@ -124,10 +160,12 @@ def out_of_fold_logits(
     extra_weight: float = 0.0,
     folds: int = 10,
     l2: float = L2,
+    gate: Gate | None = None,
 ) -> np.ndarray:
     """Each query's logits from a combiner fitted without its fold (deterministic folds).
 
-    ``extra`` holds a second row per query (same truth) used in training only.
+    ``extra`` holds a second row per query (same truth) used in training only; ``gate``, when
+    given, applies to the held-out logits as it will to new papers.
     """
     n = len(truth)
     out = np.zeros(features.shape[:2])
@@ -135,8 +173,15 @@ def out_of_fold_logits(
     for k in np.unique(fold_of):
         test = fold_of == k
         x, y, w = _training_set(features, truth, extra, extra_weight, ~test)
-        out[test] = fit_combiner(x, y, l2, w).logits(features[test])
+        model = fit_combiner(x, y, l2, w)
+        out[test] = replace(model, gate=gate).logits(features[test])
     return out
+
+
+def far_gate(features: np.ndarray, nearest: int, column: int) -> Gate:
+    """The gate for a list whose entries' leave-one-out features are ``features``."""
+    best = features[..., nearest].max(axis=-1)
+    return Gate(nearest, column, float(np.quantile(best, FAR_QUANTILE)) if len(best) else 0.0)
 
 
 def fit_calibrated(
@@ -146,16 +191,19 @@ def fit_calibrated(
     extra_weight: float = 0.0,
     folds: int = 10,
     l2: float = L2,
+    gate: tuple[int, int] | None = None,
 ) -> tuple[Combiner, np.ndarray]:
     """The combiner fitted on every query, its temperature from out-of-fold logits.
 
     Also returns the calibrated out-of-fold confidences (queries x sections): an honest
-    estimate of how the shipped model does on papers it was not fitted to.
+    estimate of how the shipped model does on papers it was not fitted to. ``gate`` names the
+    feature columns of a ``Gate`` (nearest entries, heading): see ``Gate`` for why.
     """
-    held_out = out_of_fold_logits(features, truth, extra, extra_weight, folds, l2)
+    far = far_gate(features, *gate) if gate is not None else None
+    held_out = out_of_fold_logits(features, truth, extra, extra_weight, folds, l2, far)
     temperature = fit_temperature(held_out, truth)
     everything = np.ones(len(truth), dtype=bool)
     x, y, w = _training_set(features, truth, extra, extra_weight, everything)
     model = fit_combiner(x, y, l2, w)
-    calibrated = Combiner(model.weights, model.mean, model.scale, temperature)
+    calibrated = Combiner(model.weights, model.mean, model.scale, temperature, far)
     return calibrated, softmax(held_out / temperature)

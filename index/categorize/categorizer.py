@@ -40,7 +40,7 @@ from secml_papers.index.categorize.training import SAMPLE_ABOVE, training_featur
 from secml_papers.index.embedding.embedder import Embedder
 from secml_papers.index.lexical import LexicalIndex
 
-ABSTAIN_BELOW = 0.7  # chosen from the reliability curve: bench/quality.py, docs/quality.md
+ABSTAIN_BELOW = 0.7  # chosen from the reliability curve: bench/quality/quality.py, docs/quality.md
 EVIDENCE = 3
 NEW_SECTION_WEIGHT = 0.2  # how often a paper belongs to a new or empty section, roughly
 MIN_TO_FIT = 8  # fewer labelled entries than this: fixed weights, no fitting
@@ -48,6 +48,12 @@ MIN_TO_FIT = 8  # fewer labelled entries than this: fixed weights, no fitting
 _FALLBACK = {"knn": 10.0, "head": 15.0}
 # Off-topic guard: a paper this far below the list's own entries abstains whatever its ranking.
 _OFF_TOPIC_MARGIN = 0.1
+
+
+def described(section: Section) -> str:
+    """What the list says a section holds: the prose under its heading, and the clause of the
+    list's introduction that names its topic (``corpus.outline.introduced``)."""
+    return " ".join(t for t in (section.description.strip(), section.intro.strip()) if t)
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,9 @@ class Categorizer:
     ) -> None:
         self.papers = tuple(papers)
         self.vectors = vectors
-        self.candidates = tuple(s.path for s in sections if s.can_hold_entries)
+        held = [s for s in sections if s.can_hold_entries]
+        self.candidates = tuple(s.path for s in held)
+        self.headings = tuple(heading_text(s.path, described(s)) for s in held)
         self.embedder = embedder
         self.abstain_below = abstain_below
         self.texts = tuple(texts) if texts is not None else tuple(p.title for p in self.papers)
@@ -109,7 +117,7 @@ class Categorizer:
     def heading_vectors(self) -> np.ndarray:
         if not self.candidates:
             return np.zeros((0, self.vectors.shape[1] if self.vectors.ndim == 2 else 1))
-        return self.embedder.embed([heading_text(p) for p in self.candidates])
+        return self.embedder.embed(list(self.headings))
 
     @cached_property
     def evidence(self) -> Evidence:
@@ -125,8 +133,7 @@ class Categorizer:
 
     @cached_property
     def lexical(self) -> tuple[LexicalIndex, LexicalIndex]:
-        headings = [heading_text(p) for p in self.candidates]
-        return self.entries_lexical, LexicalIndex(headings)
+        return self.entries_lexical, LexicalIndex(list(self.headings))
 
     def features(
         self, vectors: np.ndarray, texts: Sequence[str], hidden: np.ndarray | None = None
@@ -211,8 +218,13 @@ class Categorizer:
             weights = np.array([_FALLBACK.get(f, 0.0) for f in FEATURES])
             ones = np.ones(len(FEATURES))
             return Combiner(weights, np.zeros(len(FEATURES)), ones), None
+        gate = (FEATURES.index("knn"), FEATURES.index("head_lift"))
         return fit_calibrated(
-            self.loo_features, self.labels[rows], self.new_section_features, NEW_SECTION_WEIGHT
+            self.loo_features,
+            self.labels[rows],
+            self.new_section_features,
+            NEW_SECTION_WEIGHT,
+            gate=gate,
         )
 
     @property
