@@ -104,7 +104,7 @@ def visit_item(state: WalkState, item: Item, section: tuple[str, ...]) -> None:
 def _is_group(row: Sequence[Piece]) -> bool:
     """An item that only names the entries nested under it: short text, no link, no year."""
     row = [p for p in row if p.kind != IMAGE]
-    text = "".join(p.text for p in row).strip()
+    text = "".join(p.text for p in row).strip().rstrip(":").strip()  # "- :" names nothing
     return (
         bool(text)
         and len(text) <= 80
