@@ -28,14 +28,16 @@ from secml_papers.index.categorize.features import (
     FEATURES,
     PROBE_FEATURES,
     Evidence,
-    Probes,
-    fit_probes,
     heading_text,
-    probe_features,
-    probe_features_without,
     section_features,
 )
 from secml_papers.index.categorize.probe import Design
+from secml_papers.index.categorize.probe_features import (
+    Probes,
+    fit_probes,
+    probe_features,
+    probe_features_without,
+)
 from secml_papers.index.categorize.training import SAMPLE_ABOVE, training_features, training_rows
 from secml_papers.index.embedding.embedder import Embedder
 from secml_papers.index.lexical import LexicalIndex

@@ -18,10 +18,9 @@ from secml_papers.index.categorize.features import (
     BASE_FEATURES,
     PROBE_FEATURES,
     Evidence,
-    Probes,
-    probe_features_without,
     section_features,
 )
+from secml_papers.index.categorize.probe_features import Probes, probe_features_without
 from secml_papers.index.lexical import LexicalIndex
 
 
