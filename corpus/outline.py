@@ -81,7 +81,9 @@ class WalkState:
             self.skip_level = level
             return
         grouped, year = year_group(name)
-        if grouped and self.stack:
+        # a year below a section groups its entries; a year beside the sections is a section
+        # of a list organised by year ("## Surveys", "## 2024", "## 2023", ...)
+        if grouped and self.stack and self.stack[-1][0] < level:
             self.year_level, self.year = level, year
             return
         while self.stack and self.stack[-1][0] >= level:

@@ -8,13 +8,21 @@ import pytest
 
 import secml_papers.corpus.abstracts
 import secml_papers.corpus.ids
+import secml_papers.corpus.list_items
+import secml_papers.corpus.outline
 import secml_papers.corpus.parse
 from secml_papers.corpus import parse_list
 
 
 @pytest.mark.parametrize(
     "module",
-    [secml_papers.corpus.parse, secml_papers.corpus.ids, secml_papers.corpus.abstracts],
+    [
+        secml_papers.corpus.parse,
+        secml_papers.corpus.outline,
+        secml_papers.corpus.list_items,
+        secml_papers.corpus.ids,
+        secml_papers.corpus.abstracts,
+    ],
 )
 def test_docstring_examples(module) -> None:
     result = doctest.testmod(module)
@@ -97,3 +105,15 @@ def test_list_without_title_and_deep_headings() -> None:
         (("A", "B"), 1, True),
         (("C",), 0, True),
     ]
+
+
+def test_year_headings_beside_sections_are_sections() -> None:
+    """A list organised by year: "## 2024" beside "## Surveys" is a section, while a year
+    below a section ("### 2023" under "## Attacks") only groups that section's entries."""
+    text = (
+        "# L\n\n## Surveys\n\n- [**A survey of poisoning**](https://x.org/1)\n\n"
+        "## 2024\n\n- [**Poisoning in 2024**](https://x.org/2)\n\n"
+        "## Attacks\n\n### 2023\n\n- [**An attack**](https://x.org/3)\n"
+    )
+    sections = [p.section for p in parse_list(text).papers]
+    assert sections == [("Surveys",), ("2024",), ("Attacks",)]
