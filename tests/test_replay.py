@@ -178,9 +178,10 @@ def test_several_files_are_one_list() -> None:
 
 
 def test_sections_by_year_are_recognised() -> None:
-    yearly = parse_list(render([], []).replace("Backdoor Attacks", "2023").replace(
-        "Membership Inference", "2024"
-    ) + entry("A paper", 1))
+    yearly = parse_list(
+        render([], []).replace("Backdoor Attacks", "2023").replace("Membership Inference", "2024")
+        + entry("A paper", 1)
+    )
     assert by_year([*yearly.papers, *parse_list("# L\n\n## 2022\n\n" + entry("B", 2)).papers])
     assert not by_year(parse_list(render([(BACKDOOR[0], 1)], [(MEMBERSHIP[0], 2)])).papers)
 
