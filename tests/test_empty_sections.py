@@ -62,7 +62,19 @@ def test_heading_text_reads_the_description() -> None:
     assert heading_text(section.path, described(section)) == (
         "ML for Security Systems: ML application in security systems"
     )
-    assert heading_text(("Backdoors", "2. Defenses")) == "Backdoors > Defenses"
+    assert heading_text(("Backdoors", "2. Theory")) == "Backdoors > Theory"
+
+
+def test_common_kinds_of_section_are_described() -> None:
+    """"Defense Papers" says what a defense paper does; a topic that merely ends in "Attacks"
+    is no kind of section and gets nothing (its papers are not adversarial examples)."""
+    assert heading_text(("Backdoors", "2. Defenses")).startswith(
+        "Backdoors > Defenses: defending against attacks"
+    )
+    assert "attacking models" in heading_text(("2. Attack Papers", "2.1 Targeted Attack"))
+    assert heading_text(("Security of ML Models", "Membership Inference Attacks")) == (
+        "Security of ML Models > Membership Inference Attacks"
+    )
 
 
 @pytest.mark.real_model

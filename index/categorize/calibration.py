@@ -22,8 +22,10 @@ L2 = 1.0
 _TEMPERATURES = np.geomspace(0.2, 5.0, 61)
 
 
-FAR_QUANTILE = 0.1  # a paper farther from the entries than 90% of the list's own entries
+FAR_QUANTILE = 0.1  # a paper farther from the entries than 90% of the list's own entries,
+FAR_ENTRIES = 3  # or than all but three of them on a longer list (replayed histories)
 FAR_SPAN = 0.1  # cosine below that point over which the headings take over entirely
+HEAD_MARGIN = 0.1  # how much less like a heading than like its nearest entry it may be
 FAR_GAIN = 3.0  # logit per standard deviation of the heading feature once they have
 
 
@@ -45,10 +47,18 @@ class Gate:
     nearest: int  # feature column of the nearest entries' similarity (``knn``)
     column: int  # the heading feature that takes over
     below: float
+    heading: int = -1  # the headings' raw similarity (``head``): they take over only if
 
     def far(self, features: np.ndarray) -> np.ndarray:
         best = features[..., self.nearest].max(axis=-1)
-        return np.clip((self.below - best) / FAR_SPAN, 0.0, 1.0)
+        far = np.clip((self.below - best) / FAR_SPAN, 0.0, 1.0)
+        if self.heading < 0:
+            return far
+        # ... the paper is about as close to some heading as to its nearest entry (within
+        # HEAD_MARGIN): one unlike the entries and the headings alike (a recipe) is not the
+        # headings' to place
+        closer = features[..., self.heading].max(axis=-1) - best + HEAD_MARGIN
+        return far * np.clip(closer / FAR_SPAN + 1.0, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -178,10 +188,13 @@ def out_of_fold_logits(
     return out
 
 
-def far_gate(features: np.ndarray, nearest: int, column: int) -> Gate:
+def far_gate(features: np.ndarray, nearest: int, column: int, heading: int = -1) -> Gate:
     """The gate for a list whose entries' leave-one-out features are ``features``."""
     best = features[..., nearest].max(axis=-1)
-    return Gate(nearest, column, float(np.quantile(best, FAR_QUANTILE)) if len(best) else 0.0)
+    if not len(best):
+        return Gate(nearest, column, 0.0, heading)
+    share = min(FAR_QUANTILE, FAR_ENTRIES / len(best))
+    return Gate(nearest, column, float(np.quantile(best, share)), heading)
 
 
 def fit_calibrated(
@@ -191,7 +204,7 @@ def fit_calibrated(
     extra_weight: float = 0.0,
     folds: int = 10,
     l2: float = L2,
-    gate: tuple[int, int] | None = None,
+    gate: tuple[int, ...] | None = None,
 ) -> tuple[Combiner, np.ndarray]:
     """The combiner fitted on every query, its temperature from out-of-fold logits.
 

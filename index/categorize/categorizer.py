@@ -220,7 +220,7 @@ class Categorizer:
             weights = np.array([_FALLBACK.get(f, 0.0) for f in FEATURES])
             ones = np.ones(len(FEATURES))
             return Combiner(weights, np.zeros(len(FEATURES)), ones), None
-        gate = (FEATURES.index("knn"), FEATURES.index("head_lift"))
+        gate = (FEATURES.index("knn"), FEATURES.index("head_lift"), FEATURES.index("head"))
         return fit_calibrated(
             self.loo_features,
             self.labels[rows],

@@ -41,6 +41,8 @@ from functools import cached_property
 
 import numpy as np
 
+from secml_papers.index.categorize.kinds import kind_description
+
 BASE_FEATURES = (
     "knn",
     "centroid",
@@ -74,10 +76,12 @@ def heading_text(path: Sequence[str], description: str = "") -> str:
     """What a section is called, parents included: "Backdoor Attacks > Defense Papers", then
     what the list says it holds, when it says anything ("ML for Security Systems: papers about
     ML application in security systems"): a bare name of three words is a weak description of
-    a section that has no entries to speak for it.
+    a section that has no entries to speak for it. A common kind of section ("Defense
+    Papers") is described by what that kind holds (``kinds.py``).
     """
     name = " > ".join(clean_heading(h) for h in path)
-    return f"{name}: {description.strip()}" if description.strip() else name
+    said = " ".join(filter(None, (description.strip(), kind_description(path[-1] if path else ""))))
+    return f"{name}: {said}" if said else name
 
 
 @dataclass(frozen=True)
