@@ -66,7 +66,7 @@ def test_heading_text_reads_the_description() -> None:
 
 
 def test_common_kinds_of_section_are_described() -> None:
-    """"Defense Papers" says what a defense paper does; a topic that merely ends in "Attacks"
+    """ "Defense Papers" says what a defense paper does; a topic that merely ends in "Attacks"
     is no kind of section and gets nothing (its papers are not adversarial examples)."""
     assert heading_text(("Backdoors", "2. Defenses")).startswith(
         "Backdoors > Defenses: defending against attacks"
