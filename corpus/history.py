@@ -56,6 +56,20 @@ def check_repository(repo: Path) -> Path:
     return Path(top)
 
 
+def repository_of(file: Path) -> tuple[Path, str] | None:
+    """The git repository holding ``file`` and the file's path in it, or None when the file
+    is not tracked by one (a list given by URL, the bundled list, a loose file)."""
+    if not file.is_file():
+        return None
+    try:
+        top = _git(file.parent, "rev-parse", "--show-toplevel").decode().strip()
+        name = str(file.resolve().relative_to(Path(top).resolve()))
+        _git(Path(top), "ls-files", "--error-unmatch", name)
+    except (InputError, ValueError):
+        return None
+    return Path(top), name
+
+
 def default_paths(repo: Path) -> tuple[str, ...]:
     """The README at the top of the current tree, the usual home of an awesome list."""
     names = _git(repo, "ls-tree", "--name-only", "HEAD").decode().splitlines()

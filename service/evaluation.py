@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
@@ -41,7 +42,9 @@ def evaluate_list(library: Library, say: Say = lambda _: None) -> dict:
         f"taken out of what is searched); MRR@{CUTOFF} and hit@{CUTOFF} say where it ranked. "
         f"{with_abstract} of {len(index.papers)} entries have an abstract."
     )
+    replay = replay_figures(library, say)
     return {
+        **({"replay": replay} if replay else {}),
         "list": library.paper_list.title or library.source.name,
         "model": library.embedder.name,
         "measured": measured,
@@ -52,6 +55,29 @@ def evaluate_list(library: Library, say: Say = lambda _: None) -> dict:
             "modes": [r.to_dict() for r in retrieval],
         },
     }
+
+
+REPLAY_STEPS = 100  # the most recent steps of the list's history that eval replays
+
+
+def replay_figures(library: Library, say: Say) -> dict | None:
+    """When the list is a file in a git repository: what check-pr would have said on its
+    most recent additions (``secml-papers replay`` has every option), else None."""
+    from secml_papers.corpus.errors import InputError
+    from secml_papers.corpus.history import repository_of
+    from secml_papers.service.replay import run_replay
+
+    found = repository_of(Path(library.source.location))
+    if found is None:
+        return None
+    repo, name = found
+    say(f"placement: replaying the last {REPLAY_STEPS} steps of {name}'s git history")
+    try:
+        _, figures, about = run_replay(repo, [name], library.embedder, limit=REPLAY_STEPS)
+    except InputError as err:
+        say(f"  no replay: {err}")
+        return None
+    return {**about, "figures": figures.to_dict()}
 
 
 def print_report(report: dict) -> None:
@@ -98,3 +124,8 @@ def print_report(report: dict) -> None:
         search.add_row(m["mode"], f"{m[f'mrr@{CUTOFF}']:.3f}", f"{m[f'hit@{CUTOFF}']:.3f}")
     out.print(search)
     out.print(Text(report["measured"], style="dim"))
+    if "replay" in report:
+        from secml_papers.index.evaluation.replay_stats import ReplayFigures
+        from secml_papers.service.replay import print_figures
+
+        print_figures(ReplayFigures.from_dict(report["replay"]["figures"]), report["replay"])

@@ -202,3 +202,18 @@ def test_knn_vote_and_verdicts() -> None:
     assert judge(sections, np.array([0.98, 0.01, 0.01]), ("b",), off_topic=True).word != "move"
     q = posterior(blind, 1)
     assert reweigh(0.3, 0.6, 3) == pytest.approx((q[1], q[0]))
+
+
+def test_eval_reports_the_replay_of_a_list_in_git(history: Path, tmp_path: Path, fake_embedder):
+    from secml_papers.service.evaluation import evaluate_list
+    from secml_papers.service.library import Library
+    from secml_papers.service.settings import Settings
+
+    settings = Settings(list_source=str(history / "README.md"), index_dir=tmp_path / "index")
+    report = evaluate_list(Library(settings, fake_embedder))
+    assert report["replay"]["paths"] == ["README.md"]
+    assert report["replay"]["figures"]["steps"] == 5
+    loose = tmp_path / "list.md"
+    loose.write_text((history / "README.md").read_text())
+    settings = Settings(list_source=str(loose), index_dir=tmp_path / "index2")
+    assert "replay" not in evaluate_list(Library(settings, fake_embedder))

@@ -52,6 +52,16 @@ class ReplayFigures:
     embedded: int = 0  # distinct texts embedded
     by_year: bool = False  # sections are years: no topical placement to judge
 
+    @classmethod
+    def from_dict(cls, data: dict) -> ReplayFigures:
+        """The figures back from ``to_dict`` (eval's JSON carries them)."""
+        fields = {
+            **data,
+            "ours": MethodFigures(**data["ours"]),
+            "knn": MethodFigures(**data["knn"]),
+        }
+        return cls(**fields)
+
     def to_dict(self) -> dict:
         out = dict(self.__dict__)
         out["ours"] = self.ours.to_dict()
