@@ -208,11 +208,16 @@ def replay_step(
 def _moves(index: int, base: PaperList, head: PaperList, diff) -> tuple[Move, ...]:
     """Single entries moved between sections that both stay: a fixed misplacement. A section
     that is gone from HEAD was renamed or removed, and one that loses half of its entries in
-    one step was split: neither says that one entry was misplaced."""
+    one step was split: neither says that one entry was misplaced. A paper listed twice (some
+    lists keep one paper under two topics) has no one place to move from."""
     head_sections = {s.path for s in head.sections}
+    base_sections = {s.path for s in base.sections}
     size: dict[tuple[str, ...], int] = {}
     for p in base.papers:
         size[p.section] = size.get(p.section, 0) + 1
+    seen: dict[str, int] = {}
+    for p in (*base.papers, *head.papers):
+        seen[p.id] = seen.get(p.id, 0) + 1
     leaving: dict[tuple[str, ...], int] = {}
     for pair in diff.moved:
         leaving[pair.base.section] = leaving.get(pair.base.section, 0) + 1
@@ -220,8 +225,9 @@ def _moves(index: int, base: PaperList, head: PaperList, diff) -> tuple[Move, ..
         Move(index, pair.base.id, pair.head.title, pair.base.section, pair.head.section)
         for pair in diff.moved
         if pair.base.section in head_sections
-        and pair.head.section in {s.path for s in base.sections}
+        and pair.head.section in base_sections
         and leaving[pair.base.section] < max(2, size[pair.base.section] / 2)
+        and seen.get(pair.base.id, 0) <= 2
     )
 
 

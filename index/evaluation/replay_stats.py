@@ -110,7 +110,7 @@ def figures(
     removals = flagged = 0
     for r in results:
         for move in r.moves:
-            a = added_at.get(move.paper_id)
+            a = added_at.pop(move.paper_id, None)  # a paper's first move only
             if a is not None and a.section == move.source:
                 moves += 1
                 caught += a.verdict == "move" and a.verdict_section == move.target
