@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from secml_papers.corpus.records import Paper, Section
+from secml_papers.index.build import paper_text
 from secml_papers.index.categorize.categorizer import Categorization, Categorizer, Suggestion
 from secml_papers.index.categorize.reuse import for_sections, has_evidence
 from secml_papers.index.categorize.verdict import Verdict, judge
@@ -56,7 +57,9 @@ def place_added(
         categorizer = for_sections(fitted, head_sections)
     else:
         categorizer = Categorizer(base_papers, base_vectors, head_sections, embedder)
-    vectors = embedder.embed([p.title for p in added])
+    # embedded as the entries are (title, then the note written beside it): the same text on
+    # both sides of every similarity
+    vectors = embedder.embed([paper_text(p) for p in added])
     out = []
     for i, (paper, vector) in enumerate(zip(added, vectors, strict=True)):
         result = categorizer.categorize_vector(vector, paper.title)

@@ -160,7 +160,7 @@ def replay_step(
     known = {s.path for s in base.sections}
     eligible = len(base.papers) >= MIN_ENTRIES and len(counts) >= 2
     additions = []
-    added_vectors = embedder.embed([p.title for p in diff.added])
+    added_vectors = embedder.embed([paper_text(p) for p in diff.added])  # as check-pr does
     for placement, vector in zip(placements, added_vectors, strict=True):
         paper = placement.paper
         ranked = knn_vote(base_vectors @ vector if len(base_vectors) else np.zeros(0), base.papers)
