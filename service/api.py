@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,6 +16,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from secml_papers.corpus.errors import InputError, NotFound, SecmlError
+from secml_papers.corpus.order import NEWEST_FIRST, section_orders
+from secml_papers.corpus.records import Paper, PaperList
 from secml_papers.index.search.paper_index import (
     DEFAULT_MODE,
     MAX_K,
@@ -29,6 +33,11 @@ from secml_papers.service.library import Library
 from secml_papers.service.security import BodyLimit, SecurityHeaders, cors_origins, scrub_paths
 
 STATIC = Path(__file__).parent / "static"
+# A list on GitHub, as a page (blob) or its raw file: its lines can be linked to.
+_GITHUB_FILE = re.compile(
+    r"^https://(?:github\.com/(?P<o1>[^/]+)/(?P<r1>[^/]+)/blob/(?P<p1>[^?#]+)"
+    r"|raw\.githubusercontent\.com/(?P<o2>[^/]+)/(?P<r2>[^/]+)/(?P<p2>[^?#]+))$"
+)
 log = logging.getLogger("secml_papers.api")
 
 
@@ -128,7 +137,8 @@ def create_app(library: Library) -> FastAPI:
     def categorize(body: schemas.CategorizeRequest) -> dict:
         if not body.title.strip():
             raise InputError("the title is empty")
-        return library.categorizer.categorize(body.title, body.abstract).to_dict()
+        answer = library.categorizer.categorize(body.title, body.abstract).to_dict()
+        return _placed(answer, library.paper_list, body.year, library.settings.list_source)
 
     @app.post("/check-pr", response_model=schemas.CheckPrPublic, tags=["categorize"])
     def check_pull_request(body: schemas.CheckPrRequest) -> dict:
@@ -161,3 +171,65 @@ def _one_sentence(err: RequestValidationError) -> str:
         where = ".".join(str(p) for p in problem.get("loc", ()) if p not in ("query", "body"))
         parts.append(f"{where or 'request'}: {problem.get('msg', 'invalid')}")
     return "; ".join(parts) or "the request is invalid"
+
+
+def _placed(answer: dict, listed: PaperList, year: int | None, source: str | None) -> dict:
+    """The categorisation with each suggestion's evidence named and the line it would go at.
+
+    The position is the year order check-pr checks additions against (corpus/order.py): a
+    paper goes at the top of its year's run, so a new paper tops a newest-first section.
+    """
+    by_id = listed.by_id()
+    orders = section_orders(listed)
+    heading_line = {s.path: s.line for s in listed.sections}
+    entries: dict[tuple[str, ...], list[Paper]] = {}
+    for paper in sorted(listed.papers, key=lambda p: p.line):
+        entries.setdefault(paper.section, []).append(paper)
+    placed_year = year if year is not None else datetime.date.today().year
+    for suggestion in answer["suggestions"]:
+        path = tuple(suggestion["section"])
+        suggestion["evidence_entries"] = [
+            {"id": p.id, "title": p.title, "year": p.year, "url": p.url, "line": p.line}
+            for p in (by_id.get(i) for i in suggestion["evidence"])
+            if p is not None
+        ]
+        position = _position(entries.get(path, []), orders.get(path), placed_year)
+        if position is None and path in heading_line:
+            position = ("after", heading_line[path])  # an empty section: below its heading
+        if position is not None:
+            where, line = position
+            suggestion["position"] = {
+                "line": line,
+                "where": where,
+                "order": orders.get(path),
+                "year": placed_year,
+                "url": _line_url(source, line),
+            }
+    return answer
+
+
+def _position(entries: list[Paper], order: str | None, year: int) -> tuple[str, int] | None:
+    """("before" | "after", line) among a section's entries (in list order); None when empty."""
+    if not entries:
+        return None
+    if order is not None:
+        mine = -year if order == NEWEST_FIRST else year
+        for paper in entries:
+            if (
+                paper.year is not None
+                and (-paper.year if order == NEWEST_FIRST else paper.year) >= mine
+            ):
+                return "before", paper.line
+    return "after", entries[-1].line
+
+
+def _line_url(source: str | None, line: int) -> str | None:
+    """A link to ``line`` of the list when it is a file on GitHub; None otherwise (a local file,
+    the bundled list, any other web address)."""
+    found = _GITHUB_FILE.match(source or "")
+    if found is None:
+        return None
+    owner = found["o1"] or found["o2"]
+    repo = found["r1"] or found["r2"]
+    rest = found["p1"] or found["p2"]
+    return f"https://github.com/{owner}/{repo}/blob/{rest}#L{line}"

@@ -67,12 +67,38 @@ class RelatedRequest(BaseModel):
 class CategorizeRequest(BaseModel):
     title: str = Field(..., min_length=1, max_length=MAX_QUERY_CHARS)
     abstract: str | None = Field(None, max_length=MAX_ABSTRACT_CHARS)
+    year: int | None = Field(None, ge=1000, le=9999, description="places it in year order")
+
+
+class EvidencePublic(BaseModel):
+    """An entry of the list behind a suggestion, named so a page need not look it up."""
+
+    id: str
+    title: str
+    year: int | None
+    url: str | None
+    line: int
+
+
+class PositionPublic(BaseModel):
+    """Where the paper would be written in its section: ``where`` (before or after) the list's
+    line ``line``, by the section's year ``order`` (None: the section keeps none, so at its
+    end); ``year`` is the one placed (the current year when none was given); ``url`` links to
+    that line when the list is a file on GitHub."""
+
+    line: int
+    where: str
+    order: str | None
+    year: int
+    url: str | None
 
 
 class SuggestionPublic(BaseModel):
     section: list[str]
     confidence: float = Field(..., ge=0, le=1)
     evidence: list[str]
+    evidence_entries: list[EvidencePublic] = []
+    position: PositionPublic | None = None
 
 
 class CategorizePublic(BaseModel):
