@@ -6,7 +6,21 @@ export function ApiError(message) {
 
 // Fetch JSON; resolves with the body, rejects with ApiError carrying a sentence to show.
 export function getJson(url, signal) {
-  return fetch(url, { headers: { Accept: "application/json" }, signal: signal })
+  return request(url, { headers: { Accept: "application/json" }, signal: signal });
+}
+
+// POST a JSON body; the same answers and errors as getJson.
+export function postJson(url, data, signal) {
+  return request(url, {
+    method: "POST",
+    headers: { Accept: "application/json", "Content-Type": "application/json" },
+    body: JSON.stringify(data),
+    signal: signal,
+  });
+}
+
+function request(url, options) {
+  return fetch(url, options)
     .catch(function (err) {
       if (err && err.name === "AbortError") throw err;
       throw new ApiError("Could not reach the server; check that it is running.");

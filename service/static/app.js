@@ -1,7 +1,8 @@
 // Search page for secml-papers: the entry module. No inline scripts, no innerHTML with data:
 // every piece of text from the list, the query or the API goes through textContent
 // (render.js). api.js talks to the server, page.js owns the elements and the status line,
-// url-state.js keeps the form and the address bar in step.
+// url-state.js keeps the form and the address bar in step; placement.js is the "Where does my
+// paper go?" panel and sections.js browsing by section.
 
 import { getJson } from "./api.js";
 import {
@@ -15,7 +16,9 @@ import {
   setHeading,
   setListTitle,
 } from "./page.js";
+import { initPlacement } from "./placement.js";
 import { plural, quoted, renderResults } from "./render.js";
+import { initSections } from "./sections.js";
 import { SEP_VALUE, fillForm, filterSummary, formParams, setUrl } from "./url-state.js";
 
 var K = 10;
@@ -168,6 +171,8 @@ function init() {
   loadHealth();
   sectionsReady = loadSections();
   runFromUrl();
+  initPlacement(); // "Where does my paper go?"
+  initSections(); // browse by section
 }
 
 if (document.readyState === "loading") {

@@ -5,14 +5,14 @@ import { page } from "./page.js";
 
 export var SEP_SHOWN = " › ";   // section path as shown under a result
 
-function el(tag, className, text) {
+export function el(tag, className, text) {
   var node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined && text !== null) node.textContent = String(text);
   return node;
 }
 
-function isWebUrl(url) {
+export function isWebUrl(url) {
   return typeof url === "string" && /^https?:\/\//i.test(url);
 }
 
@@ -24,7 +24,7 @@ export function plural(n, one, many) {
   return n + " " + (n === 1 ? one : many);
 }
 
-function renderPaper(paper) {
+export function renderPaper(paper) {
   var li = el("li", "result");
 
   var titleNode;
