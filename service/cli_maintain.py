@@ -13,6 +13,7 @@ from secml_papers.corpus.errors import SecmlError
 from secml_papers.corpus.storage import read_list
 from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
 from secml_papers.service import output
+from secml_papers.service.annotations import github_output, save_report
 from secml_papers.service.checkpr import DEFAULT_FAIL_ON, check_pr, parse_fail_on
 from secml_papers.service.cli_shared import JsonFlag, loaded_index, open_library, say_dim
 from secml_papers.service.comment import render
@@ -49,9 +50,18 @@ def check_pr_command(
     path: Annotated[
         str, typer.Option(help="With --git: the list's path in the repo.")
     ] = "README.md",
-    format_: Annotated[str, typer.Option("--format", help="markdown (the comment) or json.")] = (
-        "markdown"
-    ),
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="markdown (the comment), json, or github (annotations on stdout, the report "
+            "in $GITHUB_STEP_SUMMARY).",
+        ),
+    ] = "markdown",
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(help="Also write the comment (comment.md) and report.json here."),
+    ] = None,
     fail_on: Annotated[
         str,
         typer.Option(
@@ -65,8 +75,8 @@ def check_pr_command(
     json_: JsonFlag = False,
 ) -> None:
     """The pull-request report for two versions of the list; exit 1 on findings, 2 on errors."""
-    if format_ not in ("markdown", "json"):
-        raise SecmlError(f"--format must be markdown or json, not {format_!r}")
+    if format_ not in ("markdown", "json", "github"):
+        raise SecmlError(f"--format must be markdown, json or github, not {format_!r}")
     wanted = parse_fail_on(fail_on)
     if git:
         base_text, head_text = git_read(base, path), git_read(head, path)
@@ -77,8 +87,12 @@ def check_pr_command(
     library = open_library(ctx)
     loaded_index(ctx)
     report = check_pr(library, base_text, head_text, check_links=check_links_)
+    if report_dir is not None:
+        save_report(report, report_dir)
     if json_ or format_ == "json":
         output.print_json(report.to_dict())
+    elif format_ == "github":  # annotations name the list's file as the repository has it
+        sys.stdout.write(github_output(report, path if git else (head or "")))
     else:
         sys.stdout.write(render(report))
     counts = report.findings()
