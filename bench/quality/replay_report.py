@@ -65,6 +65,45 @@ def table(report: dict) -> list[str]:
     return lines
 
 
+def targets(report: dict) -> list[str]:
+    """Issue 14's targets on the pooled figures (lists by topic), each met or missed."""
+    f = report["pooled"]
+    ours, knn = f["ours"], f["knn"]
+    topical = {n: i["figures"] for n, i in report["lists"].items() if not i["figures"]["by_year"]}
+    below = [
+        n.split("+", 1)[-1] for n, g in topical.items() if g["ours"]["top1"] < g["knn"]["top1"]
+    ]
+    rows = [
+        (
+            "blind top-1 >= kNN vote's + 0.10",
+            ours["top1"] >= knn["top1"] + 0.10,
+            f"{_pct(ours['top1'])} against {_pct(knn['top1'])}",
+        ),
+        ("no list below its kNN vote (top-1)", not below, ", ".join(below) or "none below"),
+        ("blind top-3 >= 0.95", ours["top3"] >= 0.95, _pct(ours["top3"])),
+        ("ECE <= 0.05", ours["ece"] <= 0.05, f"{ours['ece']:.3f}"),
+        (
+            'check-pr "move it" <= 2% of accepted placements',
+            ours["move"] <= 0.02,
+            _pct(ours["move"]),
+        ),
+        ('check-pr "placement ok" >= 75%', ours["ok"] >= 0.75, _pct(ours["ok"])),
+        (
+            "later section suggested at addition for >= half of the misplacements",
+            f["misplacements_caught"] * 2 >= f["misplacements"] > 0,
+            f"{f['misplacements_caught']} of {f['misplacements']}",
+        ),
+    ]
+    out = [
+        "Targets (pooled over the lists organised by topic):",
+        "",
+        "| target | | measured |",
+        "|---|---|---|",
+    ]
+    out += [f"| {name} | {'met' if ok else '**missed**'} | {value} |" for name, ok, value in rows]
+    return out
+
+
 def write_docs(report: dict, path: Path, start: str, end: str) -> None:
     """Replace what stands between the markers (or append a section with them)."""
     text = path.read_text() if path.exists() else ""
