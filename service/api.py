@@ -30,6 +30,7 @@ from secml_papers.service.admin import admin_router
 from secml_papers.service.checkpr import MAX_NEW_EMBEDDINGS, check_pr
 from secml_papers.service.comment import render
 from secml_papers.service.library import Library
+from secml_papers.service.netguard import AddressPolicy
 from secml_papers.service.security import BodyLimit, SecurityHeaders, cors_origins, scrub_paths
 
 STATIC = Path(__file__).parent / "static"
@@ -41,8 +42,19 @@ _GITHUB_FILE = re.compile(
 log = logging.getLogger("secml_papers.api")
 
 
-def create_app(library: Library) -> FastAPI:
-    """The HTTP API and search page over ``library`` (load its index before serving)."""
+class LinkChecksOff(SecmlError):
+    """``check_links`` asked of a server whose operator has not turned link checks on."""
+
+    status = 403
+
+
+def create_app(library: Library, *, link_policy: AddressPolicy | None = None) -> FastAPI:
+    """The HTTP API and search page over ``library`` (load its index before serving).
+
+    ``link_policy`` is where check-pr's link checks may connect: public addresses only unless
+    a test injects a resolver or stand-ins (never ``allow_private``, whatever the settings).
+    """
+    link_policy = link_policy or AddressPolicy()
     app = FastAPI(
         title="secml-papers",
         summary="Semantic search, related papers and categorisation over an awesome list.",
@@ -142,12 +154,18 @@ def create_app(library: Library) -> FastAPI:
 
     @app.post("/check-pr", response_model=schemas.CheckPrPublic, tags=["categorize"])
     def check_pull_request(body: schemas.CheckPrRequest) -> dict:
+        if body.check_links and not library.settings.http_link_checks:
+            raise LinkChecksOff(
+                "link checks are off on this server: its operator has not enabled them "
+                "(SECML_PAPERS_HTTP_LINK_CHECKS)"
+            )
         report = check_pr(
             library,
             body.base,
             body.head,
             check_links=body.check_links,
             max_new_embeddings=MAX_NEW_EMBEDDINGS,
+            link_policy=link_policy,
         )
         return {**report.to_dict(), "findings": report.findings(), "comment": render(report)}
 

@@ -19,6 +19,7 @@ from secml_papers.index.build import paper_text
 from secml_papers.index.categorize.placement import Placement, place_added
 from secml_papers.index.categorize.reuse import same_entries
 from secml_papers.service.library import Library
+from secml_papers.service.netguard import AddressPolicy
 
 MAX_LIST_CHARS = 2_000_000
 MAX_LINE_CHARS = 20_000  # a real entry is a few hundred characters
@@ -109,11 +110,15 @@ def check_pr(
     check_links: bool = False,
     today: dt.date | None = None,
     max_new_embeddings: int | None = None,
+    link_policy: AddressPolicy | None = None,
 ) -> CheckReport:
     """The report for a pull request that turns ``base_text`` into ``head_text``.
 
     ``max_new_embeddings`` caps how many BASE entries absent from the served index may be
     embedded for this one check (the HTTP API sets it, so a request cannot buy minutes of CPU).
+    ``link_policy`` says which addresses link checks may reach (service/netguard.py); None lets
+    every address through, for a caller on their own machine: the CLI and the HTTP API pass
+    theirs.
     """
     for name, text in (("base", base_text), ("head", head_text)):
         _check_size(name, text)
@@ -146,7 +151,8 @@ def check_pr(
     if check_links:
         from secml_papers.service.links import check_links as run_checks
 
-        results = run_checks([(p.url, p.line) for p in diff.added if p.url])
+        policy = link_policy or AddressPolicy(allow_private=True)
+        results = run_checks([(p.url, p.line) for p in diff.added if p.url], policy=policy)
         links = tuple({**r.to_dict(), "problem": r.is_problem} for r in results)
     return CheckReport(added, diff, tuple(problems), links)
 

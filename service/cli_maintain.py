@@ -18,6 +18,7 @@ from secml_papers.service.checkpr import DEFAULT_FAIL_ON, check_pr, parse_fail_o
 from secml_papers.service.cli_shared import JsonFlag, loaded_index, open_library, say_dim
 from secml_papers.service.comment import render
 from secml_papers.service.gitfiles import git_read
+from secml_papers.service.netguard import AddressPolicy
 
 
 def categorize(
@@ -72,6 +73,16 @@ def check_pr_command(
     check_links_: Annotated[
         bool, typer.Option("--check-links", help="Request each added entry's URL (HEAD, then GET).")
     ] = False,
+    allow_private_links: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private-links",
+            envvar="SECML_PAPERS_ALLOW_PRIVATE_LINKS",
+            show_envvar=True,
+            help="With --check-links: also request loopback and private-network addresses "
+            "(refused by default).",
+        ),
+    ] = False,
     json_: JsonFlag = False,
 ) -> None:
     """The pull-request report for two versions of the list; exit 1 on findings, 2 on errors."""
@@ -86,7 +97,9 @@ def check_pr_command(
         base_text, head_text = read_list(base).text, read_list(head).text
     library = open_library(ctx)
     loaded_index(ctx)
-    report = check_pr(library, base_text, head_text, check_links=check_links_)
+    private = allow_private_links or library.settings.allow_private_links
+    policy = AddressPolicy(allow_private=private)
+    report = check_pr(library, base_text, head_text, check_links=check_links_, link_policy=policy)
     if report_dir is not None:
         save_report(report, report_dir)
     if json_ or format_ == "json":

@@ -5,6 +5,9 @@ redirects to a parking page that answers 200. So redirects are followed by hand,
 to tell a move within the same site (a note) from a jump to another host (a problem).
 The checker is polite to the sites it visits (HEAD first, a per-host interval, a cap on the
 number of requests) and never raises for a network problem: every link gets a `LinkResult`.
+Every hop goes through the address guard (`service/netguard.py`): a host is resolved once, a
+link or redirect to a loopback, private or otherwise non-public address is `refused` without
+a request, and the connection goes to the address that was vetted (`service/pinning.py`).
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from secml_papers.service.netguard import AddressPolicy, Refused
+from secml_papers.service.pinning import PinnedTransport, Pins
+
 MAX_REDIRECTS = 5
 _HEAD_REFUSED = frozenset({403, 405, 501})
-_PROBLEMS = frozenset({"dead", "timeout", "error", "redirect-other-host"})
+_PROBLEMS = frozenset({"dead", "timeout", "error", "redirect-other-host", "refused"})
 # No project URL is published yet; add "+https://..." here once there is one.
 DEFAULT_USER_AGENT = "secml-papers link check (awesome-list link checker)"
 
@@ -123,14 +129,18 @@ def _malformed(url: str) -> str | None:
 
 
 class _Checker:
-    def __init__(self, client: httpx.Client, budget: _Budget, pacer: _Pacer, timeout: float):
+    def __init__(
+        self, client: httpx.Client, budget: _Budget, pacer: _Pacer, timeout: float, pins: Pins
+    ):
         self._client = client
         self._budget = budget
         self._pacer = pacer
         self._timeout = timeout
+        self._pins = pins
 
     def _request(self, method: str, url: str) -> httpx.Response:
-        """One budgeted, paced request; a GET is streamed and closed after its headers."""
+        """One vetted, budgeted, paced request; a GET is streamed and closed after its headers."""
+        self._pins.vet(httpx.URL(url))  # before the budget: a refusal sends nothing
         self._budget.take()
         self._pacer.wait(_bare_host(url))
         if method == "HEAD":
@@ -158,6 +168,7 @@ class _Checker:
             return _Outcome(None, "error", problem)
         current = url
         seen = {url}
+        response = None
         try:
             for _hop in range(MAX_REDIRECTS + 1):
                 response = self._fetch(current)
@@ -175,11 +186,13 @@ class _Checker:
                 return _Outcome(
                     response.status_code, "error", f"more than {MAX_REDIRECTS} redirects", current
                 )
+        except Refused as err:
+            return _Outcome(None, "refused", _refusal(url, current, response, err), current)
         except _CapReached:
             return _Outcome(None, "skipped", "not checked: the cap on requests per run was reached")
         except httpx.TimeoutException:
             return _Outcome(None, "timeout", f"timed out after {self._timeout:g} s", current)
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError) as exc:
             reason = str(exc) or type(exc).__name__
             return _Outcome(None, "error", f"could not connect: {reason}", current)
         return self._classify(url, current, response)
@@ -207,6 +220,14 @@ class _Checker:
         )
 
 
+def _refusal(url: str, current: str, response: httpx.Response | None, err: Refused) -> str:
+    why = f"{err}; link checks reach only public addresses"
+    if current == url:
+        return f"not requested: {why}"
+    status = response.status_code if response is not None else "a redirect"
+    return f"redirect not followed: {url} answered {status} to {current}, and {why}"
+
+
 def check_links(
     links: Sequence[tuple[str, int]],
     *,
@@ -216,23 +237,27 @@ def check_links(
     concurrency: int = 4,
     user_agent: str = DEFAULT_USER_AGENT,
     transport: httpx.BaseTransport | None = None,
+    policy: AddressPolicy | None = None,
 ) -> list[LinkResult]:
     """Check `(url, line)` pairs and return one result per pair, in the order given.
 
     Identical URLs are requested once and reported for every line that carries them. Runs
     synchronously on its own thread pool, so a CLI command and a sync FastAPI endpoint can
-    both call it directly.
+    both call it directly. ``policy`` says which addresses may be reached (default: public
+    ones only); a ``transport`` (tests) is used as given, after the same vetting.
     """
     unique = list(dict.fromkeys(url.strip() for url, _ in links))
     budget = _Budget(max_requests)
     pacer = _Pacer(per_host_interval)
+    pins = Pins(policy or AddressPolicy())
     with httpx.Client(
-        transport=transport,
+        transport=transport or PinnedTransport(pins),
+        trust_env=False,
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,
         headers={"User-Agent": user_agent},
     ) as client:
-        checker = _Checker(client, budget, pacer, timeout)
+        checker = _Checker(client, budget, pacer, timeout, pins)
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
             outcomes = dict(zip(unique, pool.map(checker.check, unique), strict=True))
     results = []

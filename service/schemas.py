@@ -118,7 +118,11 @@ class CheckPrRequest(BaseModel):
 
     base: str = Field(..., max_length=2_000_000)
     head: str = Field(..., max_length=2_000_000)
-    check_links: bool = False
+    check_links: bool = Field(
+        False,
+        description="Request each added entry's link; the server answers 403 unless its "
+        "operator set SECML_PAPERS_HTTP_LINK_CHECKS, and reaches only public addresses.",
+    )
 
 
 class CheckPrPublic(BaseModel):

@@ -22,6 +22,7 @@ ENV = {
     "model": "SECML_PAPERS_MODEL",
     "offline": "SECML_PAPERS_OFFLINE",
     "store": "SECML_PAPERS_STORE",
+    "allow_private_links": "SECML_PAPERS_ALLOW_PRIVATE_LINKS",  # check-pr's flag
 }
 # Options read from the environment only: where copies live, and how to reach the APIs.
 ENV_ONLY = {
@@ -45,6 +46,7 @@ ENV_ONLY = {
     "milvus_uri": "SECML_PAPERS_MILVUS_URI",
     "milvus_token": "SECML_PAPERS_MILVUS_TOKEN",
     "engine": "SECML_PAPERS_ENGINE",
+    "http_link_checks": "SECML_PAPERS_HTTP_LINK_CHECKS",
 }
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
@@ -85,6 +87,10 @@ class Settings:
     milvus_uri: str | None = None  # a Lite file (*.db) or http://host:19530; None: a Lite file
     milvus_token: str | None = field(default=None, repr=False)
     engine: str = "onnx"  # or "torch": how the model runs (index/embedding/onnx_engine.py)
+    # POST /check-pr's "check_links": off unless the operator turns it on; even then only
+    # public addresses are reached (docs/security.md)
+    http_link_checks: bool = False
+    allow_private_links: bool = False  # check-pr --check-links on the CLI only, never HTTP
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

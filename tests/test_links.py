@@ -18,6 +18,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from secml_papers.service.links import LinkResult, check_links
+from secml_papers.service.netguard import AddressPolicy
+
+# The stubs stand in for public sites, so the address guard lets loopback through here;
+# what it refuses is tested in test_ssrf_links.py and test_ssrf_api.py.
+LOCAL = AddressPolicy(allow_private=True)
 
 
 @dataclass
@@ -115,7 +120,7 @@ def _closed_port() -> int:
 
 
 def _fast(links: list[tuple[str, int]], **options: object) -> list[LinkResult]:
-    options = {"timeout": 2.0, "per_host_interval": 0.0, **options}
+    options = {"timeout": 2.0, "per_host_interval": 0.0, "policy": LOCAL, **options}
     return check_links(links, **options)  # type: ignore[arg-type]
 
 
@@ -189,7 +194,9 @@ def test_timeout_is_reported_not_raised(stub: Stub) -> None:
 def test_per_host_interval_is_respected(stub: Stub) -> None:
     interval = 0.2
     links = [(stub.url(f"/ok?n={n}"), n) for n in range(5)]
-    results = check_links(links, timeout=2.0, per_host_interval=interval, concurrency=4)
+    results = check_links(
+        links, timeout=2.0, per_host_interval=interval, concurrency=4, policy=LOCAL
+    )
     assert [r.kind for r in results] == ["ok"] * 5
     arrivals = sorted(t for _, host, _, t in stub.log if host == "127.0.0.1")
     assert len(arrivals) == 5
@@ -200,7 +207,7 @@ def test_per_host_interval_is_respected(stub: Stub) -> None:
 def test_interval_is_per_host_not_global(stub: Stub) -> None:
     links = [(stub.url("/ok?h=1"), 1), (stub.url("/ok?h=2", host="localhost"), 2)]
     started = time.monotonic()
-    results = check_links(links, timeout=2.0, per_host_interval=1.0, concurrency=2)
+    results = check_links(links, timeout=2.0, per_host_interval=1.0, concurrency=2, policy=LOCAL)
     assert [r.kind for r in results] == ["ok", "ok"]
     assert time.monotonic() - started < 0.9
 
