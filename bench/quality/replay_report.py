@@ -48,6 +48,8 @@ def table(report: dict) -> list[str]:
     lines.append(_row("**pooled** (lists by topic)", report["pooled"]))
     lines += [
         "",
+        *targets(report),
+        "",
         "Leave-one-list-out choice of check-pr's prior and move threshold "
         "(chosen on the other lists: at most 2% false moves, then most misplacements "
         'caught, then most "ok"):',
