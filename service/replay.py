@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
+from threadpoolctl import threadpool_limits
 
 from secml_papers.corpus.errors import InputError
 from secml_papers.corpus.history import check_repository, default_paths, steps, versions
@@ -44,7 +45,9 @@ def run_replay(
     last = None
     bar = output.progress_bar()
     bar.disable = not progress
-    with bar:
+    # one BLAS thread: a step's fit is many small solves, which two threads make no faster on
+    # a quiet machine and several times slower beside any other work (perf_replay.py)
+    with bar, threadpool_limits(limits=1, user_api="blas"):
         task = bar.add_task(f"replaying {top.name}", total=len(chosen))
         for i, (step, base, head) in enumerate(versions(top, paths, chosen)):
             results.append(replay_step(i, step.commit, step.date, base, head, cached))
