@@ -25,7 +25,7 @@ from secml_papers.index.search.paper_index import (
     Filters,
     papers_in_section,
 )
-from secml_papers.service import querying, schemas
+from secml_papers.service import limits, querying, schemas
 from secml_papers.service.admin import admin_router
 from secml_papers.service.checkpr import MAX_NEW_EMBEDDINGS, check_pr
 from secml_papers.service.comment import render
@@ -61,6 +61,7 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
         version="0.1.0",
     )
     app.state.library = library
+    expensive = [limits.install(app, library.settings)]  # service/limits.py
     # One OpenMP thread per FAISS query: requests already run in parallel threads, and
     # OpenMP's spinning helpers only slow single queries down on a busy machine
     # (bench/performance/scale.py: 30 ms instead of 0.5 ms for 10k vectors on a shared 2-core box).
@@ -134,7 +135,9 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
         found, hits = library.index().related(paper_id, k)
         return {"paper": found.to_dict(), "results": [h.to_dict() for h in hits]}
 
-    @app.post("/related", response_model=schemas.RelatedPublic, tags=["search"])
+    @app.post(
+        "/related", response_model=schemas.RelatedPublic, tags=["search"], dependencies=expensive
+    )
     def related(body: schemas.RelatedRequest) -> dict:
         index = library.index()
         if body.id:
@@ -145,14 +148,24 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
         hits = index.related_to_text(body.title, body.abstract, body.k)
         return {"paper": None, "results": [h.to_dict() for h in hits]}
 
-    @app.post("/categorize", response_model=schemas.CategorizePublic, tags=["categorize"])
+    @app.post(
+        "/categorize",
+        response_model=schemas.CategorizePublic,
+        tags=["categorize"],
+        dependencies=expensive,
+    )
     def categorize(body: schemas.CategorizeRequest) -> dict:
         if not body.title.strip():
             raise InputError("the title is empty")
         answer = library.categorizer.categorize(body.title, body.abstract).to_dict()
         return _placed(answer, library.paper_list, body.year, library.settings.list_source)
 
-    @app.post("/check-pr", response_model=schemas.CheckPrPublic, tags=["categorize"])
+    @app.post(
+        "/check-pr",
+        response_model=schemas.CheckPrPublic,
+        tags=["categorize"],
+        dependencies=expensive,
+    )
     def check_pull_request(body: schemas.CheckPrRequest) -> dict:
         if body.check_links and not library.settings.http_link_checks:
             raise LinkChecksOff(
@@ -165,6 +178,8 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
             body.head,
             check_links=body.check_links,
             max_new_embeddings=MAX_NEW_EMBEDDINGS,
+            max_added=library.settings.max_added_entries,
+            max_changed=library.settings.max_changed_entries,
             link_policy=link_policy,
         )
         return {**report.to_dict(), "findings": report.findings(), "comment": render(report)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from secml_papers.corpus.diff import ListDiff, changed_lines, diff_lists
 from secml_papers.corpus.duplicates import Duplicate, find_duplicates
-from secml_papers.corpus.errors import InputError
+from secml_papers.corpus.errors import InputError, SecmlError
 from secml_papers.corpus.lint import lint_list
 from secml_papers.corpus.order import order_problems
 from secml_papers.corpus.parse import parse_list
@@ -34,6 +35,12 @@ _PROBLEM_KIND = {
     "structure": "structure",
     "order": "order",
 }
+
+
+class TooMuchWork(SecmlError):
+    """A pull request larger than one HTTP check is allowed to be (refused before embedding)."""
+
+    status = 413
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,8 @@ def check_pr(
     today: dt.date | None = None,
     max_new_embeddings: int | None = None,
     link_policy: AddressPolicy | None = None,
+    max_added: int | None = None,
+    max_changed: int | None = None,
 ) -> CheckReport:
     """The report for a pull request that turns ``base_text`` into ``head_text``.
 
@@ -118,10 +127,13 @@ def check_pr(
     embedded for this one check (the HTTP API sets it, so a request cannot buy minutes of CPU).
     ``link_policy`` says which addresses link checks may reach (service/netguard.py); None lets
     every address through, for a caller on their own machine: the CLI and the HTTP API pass
-    theirs.
+    theirs. ``max_added`` and ``max_changed`` bound the entries added, and removed, moved or
+    edited, checked right after the diff, before anything is embedded (the HTTP API sets them).
     """
     for name, text in (("base", base_text), ("head", head_text)):
         _check_size(name, text)
+    if max_added is not None and max_changed is not None:
+        _check_new_lines(base_text, head_text, max_added + max_changed)
     base, head = parse_list(base_text), parse_list(head_text)
     for name, parsed in (("base", base), ("head", head)):
         if len(parsed.papers) > MAX_ENTRIES:
@@ -130,6 +142,7 @@ def check_pr(
                 "are checked"
             )
     diff = diff_lists(base, head)
+    _check_work(diff, max_added, max_changed)
     year = (today or dt.date.today()).year
     vectors = _vectors(library, base.papers, max_new_embeddings)
     fitted = library.categorizer if diff.added and _serves(library, base, vectors) else None
@@ -164,6 +177,33 @@ def _possible(placement: Placement, known: Iterable[Duplicate]) -> tuple[Duplica
         for paper, score in placement.near
         if paper.id not in seen and paper.id != placement.paper.id
     )
+
+
+def _check_new_lines(base_text: str, head_text: str, bound: int) -> None:
+    """Before parsing (a second for 5,000 entries): each added or edited entry is a line of
+    HEAD that BASE lacks, so far more such lines than the bounds allow is refused at once."""
+    new = Counter(line.strip() for line in head_text.splitlines() if line.strip())
+    new.subtract(line.strip() for line in base_text.splitlines())
+    count = sum(n for n in new.values() if n > 0)
+    if count > bound:
+        raise TooMuchWork(
+            f"the pull request adds or changes {count:,} lines; this server checks at most "
+            f"{bound:,} per request: split it, or run check-pr on your own machine"
+        )
+
+
+def _check_work(diff: ListDiff, max_added: int | None, max_changed: int | None) -> None:
+    if max_added is not None and len(diff.added) > max_added:
+        raise TooMuchWork(
+            f"the pull request adds {len(diff.added):,} entries; this server checks at most "
+            f"{max_added:,} per request: split it, or run check-pr on your own machine"
+        )
+    changed = len({p.id for p in diff.removed} | {q.base.id for q in diff.moved + diff.edited})
+    if max_changed is not None and changed > max_changed:
+        raise TooMuchWork(
+            f"the pull request removes, moves or edits {changed:,} entries; this server "
+            f"reports at most {max_changed:,} per request: run check-pr on your own machine"
+        )
 
 
 def _check_size(name: str, text: str) -> None:

@@ -47,6 +47,14 @@ ENV_ONLY = {
     "milvus_token": "SECML_PAPERS_MILVUS_TOKEN",
     "engine": "SECML_PAPERS_ENGINE",
     "http_link_checks": "SECML_PAPERS_HTTP_LINK_CHECKS",
+    "max_added_entries": "SECML_PAPERS_MAX_ADDED",
+    "max_changed_entries": "SECML_PAPERS_MAX_CHANGED",
+    "max_in_flight": "SECML_PAPERS_MAX_IN_FLIGHT",
+    "queue_wait": "SECML_PAPERS_QUEUE_WAIT",
+    "time_budget": "SECML_PAPERS_TIME_BUDGET",
+    "rate_per_minute": "SECML_PAPERS_RATE_PER_MINUTE",
+    "rate_burst": "SECML_PAPERS_RATE_BURST",
+    "api_key": "SECML_PAPERS_API_KEY",
 }
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
@@ -91,6 +99,16 @@ class Settings:
     # public addresses are reached (docs/security.md)
     http_link_checks: bool = False
     allow_private_links: bool = False  # check-pr --check-links on the CLI only, never HTTP
+    # The expensive endpoints (POST /check-pr, /categorize, /related with free text):
+    # service/limits.py, docs/security.md
+    max_added_entries: int = 50  # per POST /check-pr; beyond it 413 before any embedding
+    max_changed_entries: int = 1_000  # removed, moved and edited entries per POST /check-pr
+    max_in_flight: int = 2  # expensive requests running at once in this process
+    queue_wait: float = 5.0  # seconds one waits for a free slot before its 429
+    time_budget: float = 30.0  # seconds before an expensive request answers 503 (0: none)
+    rate_per_minute: float = 0.0  # per client address; 0: no rate limit
+    rate_burst: int = 5  # requests a client may make at once before its rate applies
+    api_key: str | None = field(default=None, repr=False)  # for the expensive endpoints only
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
