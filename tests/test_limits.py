@@ -85,7 +85,7 @@ def test_a_check_adding_5000_entries_is_refused_before_any_embedding(
         response = httpx.post(f"{url}/check-pr", json=body, timeout=60)
         embedded = len(fake_embedder.calls) - calls
         over = httpx.post(
-            f"{url}/check-pr", json={"base": bundled_text, "head": adding(bundled_text, 51)}
+            f"{url}/check-pr", json={"base": bundled_text, "head": adding(bundled_text, 101)}
         )
         small = httpx.post(
             f"{url}/check-pr", json={"base": bundled_text, "head": adding(bundled_text, 3)}
@@ -94,7 +94,7 @@ def test_a_check_adding_5000_entries_is_refused_before_any_embedding(
     assert "at most" in response.json()["detail"]
     assert embedded == 0  # nothing was embedded for the refused request
     assert over.status_code == 413
-    assert over.json()["detail"].startswith("the pull request adds 51 entries; this server")
+    assert over.json()["detail"].startswith("the pull request adds 101 entries; this server")
     assert small.status_code == 200 and len(small.json()["added"]) == 3
 
 
