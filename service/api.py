@@ -21,7 +21,6 @@ from secml_papers.corpus.records import Paper, PaperList
 from secml_papers.index.search.paper_index import (
     DEFAULT_MODE,
     MAX_K,
-    MAX_QUERY_CHARS,
     Filters,
     papers_in_section,
 )
@@ -29,6 +28,7 @@ from secml_papers.service import limits, querying, schemas
 from secml_papers.service.admin import admin_router
 from secml_papers.service.checkpr import MAX_NEW_EMBEDDINGS, check_pr
 from secml_papers.service.comment import render
+from secml_papers.service.errors_http import EXPENSIVE, LOOKUP, errors
 from secml_papers.service.library import Library
 from secml_papers.service.netguard import AddressPolicy
 from secml_papers.service.security import BodyLimit, SecurityHeaders, cors_origins, scrub_paths
@@ -86,7 +86,9 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
     async def invalid_request(_: Request, err: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": _one_sentence(err)}, status_code=422)
 
-    @app.get("/health", response_model=schemas.HealthPublic, tags=["service"])
+    @app.get(
+        "/health", response_model=schemas.HealthPublic, tags=["service"], responses=errors(503)
+    )
     def health() -> dict:
         papers = library.paper_list
         return {
@@ -96,13 +98,18 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
             "model": library.embedder.name,
         }
 
-    @app.get("/search", response_model=schemas.SearchPublic, tags=["search"])
+    @app.get(
+        "/search",
+        response_model=schemas.SearchPublic,
+        tags=["search"],
+        responses=errors(400, *LOOKUP),
+    )
     async def search(
-        q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="plain words")],
+        q: Annotated[str, schemas.SEARCH_QUERY],
         k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
         section: Annotated[str | None, Query(max_length=500)] = None,
-        year_min: int | None = None,
-        year_max: int | None = None,
+        year_min: Annotated[int | None, schemas.YEAR_MIN] = None,
+        year_max: Annotated[int | None, schemas.YEAR_MAX] = None,
         venue: Annotated[str | None, Query(max_length=200)] = None,
         mode: Annotated[Literal["hybrid", "dense", "bm25"], Query()] = DEFAULT_MODE,
     ) -> dict:
@@ -110,7 +117,9 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
         hits = await querying.search(library, q, k, filters, mode)
         return {"query": q, "results": [h.to_dict() for h in hits]}
 
-    @app.get("/papers", response_model=schemas.PapersPublic, tags=["list"])
+    @app.get(
+        "/papers", response_model=schemas.PapersPublic, tags=["list"], responses=errors(*LOOKUP)
+    )
     def papers(section: Annotated[str | None, Query(max_length=500)] = None) -> dict:
         parsed = library.paper_list
         chosen = parsed.papers
@@ -121,14 +130,24 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
             "warnings": [w.to_dict() for w in parsed.warnings],
         }
 
-    @app.get("/papers/{paper_id}", response_model=schemas.PaperPublic, tags=["list"])
+    @app.get(
+        "/papers/{paper_id}",
+        response_model=schemas.PaperPublic,
+        tags=["list"],
+        responses=errors(*LOOKUP),
+    )
     def paper(paper_id: str) -> dict:
         found = library.paper_list.by_id().get(paper_id)
         if found is None:
             raise NotFound(f"no paper has the id {paper_id!r}")
         return found.to_dict()
 
-    @app.get("/papers/{paper_id}/related", response_model=schemas.RelatedPublic, tags=["search"])
+    @app.get(
+        "/papers/{paper_id}/related",
+        response_model=schemas.RelatedPublic,
+        tags=["search"],
+        responses=errors(*LOOKUP),
+    )
     def related_to_entry(paper_id: str, k: Annotated[int, Query(ge=1, le=MAX_K)] = 10) -> dict:
         if paper_id not in library.paper_list.by_id():
             raise NotFound(f"no paper has the id {paper_id!r}")
@@ -136,7 +155,11 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
         return {"paper": found.to_dict(), "results": [h.to_dict() for h in hits]}
 
     @app.post(
-        "/related", response_model=schemas.RelatedPublic, tags=["search"], dependencies=expensive
+        "/related",
+        response_model=schemas.RelatedPublic,
+        tags=["search"],
+        dependencies=expensive,
+        responses=errors(400, 404, 422, *EXPENSIVE),
     )
     def related(body: schemas.RelatedRequest) -> dict:
         index = library.index()
@@ -153,6 +176,7 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
         response_model=schemas.CategorizePublic,
         tags=["categorize"],
         dependencies=expensive,
+        responses=errors(400, 422, *EXPENSIVE),
     )
     def categorize(body: schemas.CategorizeRequest) -> dict:
         if not body.title.strip():
@@ -165,6 +189,7 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
         response_model=schemas.CheckPrPublic,
         tags=["categorize"],
         dependencies=expensive,
+        responses=errors(400, 403, 422, *EXPENSIVE),
     )
     def check_pull_request(body: schemas.CheckPrRequest) -> dict:
         if body.check_links and not library.settings.http_link_checks:
@@ -184,7 +209,9 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
         )
         return {**report.to_dict(), "findings": report.findings(), "comment": render(report)}
 
-    @app.get("/sections", response_model=schemas.SectionsPublic, tags=["list"])
+    @app.get(
+        "/sections", response_model=schemas.SectionsPublic, tags=["list"], responses=errors(503)
+    )
     def sections() -> dict:
         return {"sections": [s.to_dict() for s in library.paper_list.sections]}
 
@@ -192,7 +219,8 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
-    app.include_router(admin_router(library))  # POST /admin/reload, off without a token
+    # POST /admin/reload, off without a token; its 422 is the one-sentence model too
+    app.include_router(admin_router(library), responses=errors(422))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

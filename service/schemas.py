@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from fastapi import Query
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from secml_papers.index.search.paper_index import MAX_K, MAX_QUERY_CHARS
 
@@ -55,19 +58,62 @@ class RelatedPublic(BaseModel):
     results: list[HitPublic]
 
 
+def _json_integer(value: object) -> object:
+    """Refuse what pydantic's lax mode would turn into an int but JSON Schema's integer is not
+    (``"5"``, ``true``); 5.0 stays accepted, as JSON Schema counts it an integer."""
+    if isinstance(value, str | bool):
+        raise ValueError("Input should be an integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+YEAR_MIN = Query(description="the earliest year; not after year_max (400 otherwise)")
+YEAR_MAX = Query(description="the latest year; not before year_min (400 otherwise)")
+
+# Some text that is not only blanks: what the handlers ask of a query or a title (they answer 400
+# with their own sentence otherwise, so it is documented here rather than enforced as a 422).
+NOT_BLANK = r"\S"
+# /search's ``q``: empty or blank, it gets check_query's own 400, so the schema only documents it.
+SEARCH_QUERY = Query(
+    max_length=MAX_QUERY_CHARS,
+    description="plain words",
+    json_schema_extra={"minLength": 1, "pattern": NOT_BLANK},
+)
+# Empty, or with a letter or digit to look an entry up by (index/search/paper_index.py: find_paper).
+ID_OR_TITLE = r"^$|[A-Za-z0-9]"
+
+
 class RelatedRequest(BaseModel):
     """An entry of the list (``id``, or a ``title`` matching one) or a paper given by hand."""
 
-    id: str | None = Field(None, max_length=200)
+    # "an id or a title" (the handler answers 400 without either): a non-empty id is looked up,
+    # as an id or a title, so it needs a letter or digit; without one the title must not be blank.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["id"], "properties": {"id": {"type": "string", "minLength": 1}}},
+                {
+                    "required": ["title"],
+                    "properties": {"title": {"type": "string", "pattern": NOT_BLANK}},
+                },
+            ]
+        },
+    )
+
+    id: str | None = Field(None, max_length=200, json_schema_extra={"pattern": ID_OR_TITLE})
     title: str | None = Field(None, max_length=MAX_QUERY_CHARS)
     abstract: str | None = Field(None, max_length=MAX_ABSTRACT_CHARS)
-    k: int = Field(10, ge=1, le=MAX_K)
+    k: JsonInt = Field(10, ge=1, le=MAX_K)
 
 
 class CategorizeRequest(BaseModel):
-    title: str = Field(..., min_length=1, max_length=MAX_QUERY_CHARS)
+    title: str = Field(
+        ..., min_length=1, max_length=MAX_QUERY_CHARS, json_schema_extra={"pattern": NOT_BLANK}
+    )
     abstract: str | None = Field(None, max_length=MAX_ABSTRACT_CHARS)
-    year: int | None = Field(None, ge=1000, le=9999, description="places it in year order")
+    year: Annotated[int, Field(ge=1000, le=9999), BeforeValidator(_json_integer)] | None = Field(
+        None, description="places it in year order"
+    )
 
 
 class EvidencePublic(BaseModel):
@@ -120,6 +166,7 @@ class CheckPrRequest(BaseModel):
     head: str = Field(..., max_length=2_000_000)
     check_links: bool = Field(
         False,
+        strict=True,  # true or false, as documented: not 0, 1 or "yes"
         description="Request each added entry's link; the server answers 403 unless its "
         "operator set SECML_PAPERS_HTTP_LINK_CHECKS, and reaches only public addresses.",
     )
