@@ -18,6 +18,7 @@ from fastapi import APIRouter, Header, HTTPException
 from pydantic import BaseModel
 
 from secml_papers.corpus.errors import SecmlError
+from secml_papers.service.errors_http import errors
 from secml_papers.service.library import Library
 
 
@@ -52,6 +53,23 @@ def check_token(expected: str | None, authorization: str | None) -> None:
         raise HTTPException(status_code=403, detail="The admin token is not the right one.")
 
 
+# The one error model ({"detail": sentence}), with what each status means here.
+_RELOAD_ERRORS = {
+    status: {"model": entry["model"], "description": text}
+    for (status, entry), text in zip(
+        errors(401, 403, 404, 503).items(),
+        (
+            "no bearer token",
+            "a wrong token",
+            "reload is off: SECML_PAPERS_ADMIN_TOKEN is not set",
+            "an error; the detail says which",
+            "the reload failed; the previous index is still served",
+        ),
+        strict=True,
+    )
+}
+
+
 def admin_router(library: Library) -> APIRouter:
     """The admin endpoints over ``library``; include it in the app."""
     router = APIRouter(tags=["admin"])
@@ -59,12 +77,7 @@ def admin_router(library: Library) -> APIRouter:
     @router.post(
         "/admin/reload",
         response_model=ReloadPublic,
-        responses={
-            401: {"description": "no bearer token"},
-            403: {"description": "a wrong token"},
-            404: {"description": "reload is off: SECML_PAPERS_ADMIN_TOKEN is not set"},
-            503: {"description": "the reload failed; the previous index is still served"},
-        },
+        responses=_RELOAD_ERRORS,
     )
     def reload(authorization: Annotated[str | None, Header()] = None) -> dict:
         """Re-read the list and abstracts, build what changed, and serve the result."""
