@@ -4,7 +4,7 @@
     .venv/bin/python bench/performance/perf_fair.py --docs-only   # the docs section, from JSON
 
 ``secml-papers serve`` on the bundled list (the real model, a fresh index under
-``$SECML_BENCH_OUT/fair``) with the server's default limits (service/limits.py: 2 expensive
+``$SECML_BENCH_OUT/fair``) with the server's default limits (service/limits.py: the cores but one
 requests in flight, a 5 s queue wait, then 429 with ``Retry-After``). Three phases of the same
 length (30 s; ``--quick`` 5 s):
 
@@ -46,9 +46,12 @@ from bench.common.paths import DOCS, ROOT
 from bench.common.processes import Server, cli_env
 from bench.common.results import RESULTS, save
 from secml_papers.index.embedding.batching import CACHE_SIZE
+from secml_papers.service.settings import Settings
 
 BUNDLED = ROOT / "corpus" / "data" / "awesome-secml-papers.md"
 SEARCH_CLIENTS, CHECKPR_CLIENTS = 20, 5
+# the server's default, as its settings compute it on this machine
+SLOTS = Settings().max_in_flight
 TARGET = "<= 2"  # p95 with check-pr load / p95 without
 START, END = "<!-- fair:start -->", "<!-- fair:end -->"
 # Later rounds over the data set's papers vary their titles, so no embedding is cached.
@@ -290,7 +293,8 @@ def measure(seconds: float) -> dict:
         "checkpr_clients": CHECKPR_CLIENTS,
         "base_entries": base.count('[**"'),
         "server_start_s": round(start_s, 1),
-        "limits": "defaults: 2 expensive requests in flight, 5 s queue wait, then 429",
+        "limits": f"defaults: {SLOTS} expensive request(s) in flight, 5 s queue wait, then 429",
+        "slots": SLOTS,
         "phases": phases,
         "p95_ratio": round(ratio, 2),
         "p95_ratio_target": TARGET,
@@ -374,10 +378,10 @@ def section(r: dict) -> str:
     help_ = (
         f"- These {r['checkpr_clients']} clients asked {c['per_s']} check-pr a second, back to "
         "back, where a list receives a few pull requests a day: the in-flight bound kept them "
-        "to 2 at a time. What would help further (none of it measured here): check-pr's work "
+        f"to {r.get('slots', 2)} at a time. What would help further (none of it measured here): check-pr's work "
         "outside the server's interpreter (a process pool for the expensive endpoints, or a "
         "second `serve` process behind the proxy for them, docs/deploy.md), so searches do not "
-        "share its lock; `SECML_PAPERS_MAX_IN_FLIGHT=1` on 2 cores; a per-client rate "
+        "share its lock; a per-client rate "
         "(`SECML_PAPERS_RATE_PER_MINUTE`), which no real CI job would notice."
     )
     lines = [
@@ -385,7 +389,8 @@ def section(r: dict) -> str:
         "",
         "`bench/performance/perf_fair.py`: `secml-papers serve` on the bundled list "
         f"({r['base_entries']} entries, the real model) with the default limits "
-        "(service/limits.py: 2 expensive requests in flight, 5 s queue wait, then 429 with "
+        f"(service/limits.py: {r.get('slots', 2)} expensive request(s) in flight, 5 s queue "
+        "wait, then 429 with "
         f"`Retry-After`). Each phase lasts {r['seconds_per_phase']:g} s; the "
         f"{r['search_clients']} search clients send distinct queries (data set titles, tldrs, "
         "abstract phrases) back to back on kept-alive connections; in B, "
@@ -400,7 +405,7 @@ def section(r: dict) -> str:
         f"- 5xx: **{r['fivexx']}** over the three phases (target 0, {ok5}).",
         f"- check-pr in B: {c['completed']} completed ({c['per_s']}/s, {c['entries_added']} "
         f"entries checked), {c['refused_429']} answered 429; a request took p50 "
-        f"{c['p50_ms']} ms, p95 {c['p95_ms']} ms, its wait for one of the 2 slots included "
+        f"{c['p50_ms']} ms, p95 {c['p95_ms']} ms, its wait for one of the {r.get('slots', 2)} slot(s) included "
         f"(p95 {c['with_waits_p95_ms']} ms with the `Retry-After` sleeps).",
         f"- Where the time goes: /search answered {b['search']['qps']} q/s in B against "
         f"{a['search']['qps']} in A. {cpu}",
