@@ -189,13 +189,14 @@ def combine(parts: Sequence[tuple[str, PaperList]]) -> PaperList:
 def versions(
     repo: Path, paths: Sequence[str], chosen: Sequence[Step]
 ) -> Iterator[tuple[Step, PaperList, PaperList]]:
-    """(step, BASE, HEAD) for each step, each version parsed once."""
+    """(step, BASE, HEAD) for each step, each version parsed once.
+
+    ``chosen`` is a run of consecutive steps of ``steps``: no first-parent commit between two
+    of them changed the list, so a step's BASE is the previous step's HEAD, not read again.
+    """
     with Reader(repo) as reader:
-        cache: dict[str | None, PaperList] = {}
+        previous: PaperList | None = None
         for step in chosen:
-            if step.parent not in cache:
-                cache = {step.parent: list_at(reader, step.parent, paths)}
-            base = cache[step.parent]
-            head = list_at(reader, step.commit, paths)
-            cache = {step.commit: head}
-            yield step, base, head
+            base = previous if previous is not None else list_at(reader, step.parent, paths)
+            previous = list_at(reader, step.commit, paths)
+            yield step, base, previous

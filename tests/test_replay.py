@@ -15,7 +15,7 @@ import pytest
 from secml_papers.corpus.errors import InputError
 from secml_papers.corpus.history import combine, steps, versions
 from secml_papers.corpus.parse import parse_list
-from secml_papers.index.categorize.verdict import judge, posterior, reweigh
+from secml_papers.index.categorize.verdict import judge, reweigh
 from secml_papers.index.evaluation.replay import by_year, knn_vote
 from secml_papers.service.replay import run_replay
 
@@ -200,7 +200,8 @@ def test_knn_vote_and_verdicts() -> None:
     assert judge(sections, blind, ("b",), prior=1 / 3).word == "unsure"
     assert judge(sections, np.array([0.98, 0.01, 0.01]), ("b",), prior=1 / 3).word == "move"
     assert judge(sections, np.array([0.98, 0.01, 0.01]), ("b",), off_topic=True).word != "move"
-    q = posterior(blind, 1)
+    weighted = blind * np.array([0.05, 0.9, 0.05])  # the prior on the chosen section "b"
+    q = weighted / weighted.sum()
     assert reweigh(0.3, 0.6, 3) == pytest.approx((q[1], q[0]))
 
 

@@ -23,12 +23,6 @@ from secml_papers.index.embedding.embedder import Embedder
 # distinct papers have another title this close, and 93% of rewrites of a title (case,
 # punctuation, a dropped subtitle) reach it.
 NEAR_DUPLICATE = 0.90
-AGREE_RATIO = 0.5
-
-
-def agrees(placed_confidence: float, top_confidence: float) -> bool:
-    """A placement a maintainer would not object to: the top section, or one nearly as likely."""
-    return placed_confidence >= AGREE_RATIO * top_confidence
 
 
 @dataclass(frozen=True)

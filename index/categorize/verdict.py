@@ -18,12 +18,11 @@ import numpy as np
 
 CHOSEN_PRIOR = 0.9
 MOVE_ABOVE = 0.7
-VERDICTS = ("ok", "move", "unsure")
 
 
 @dataclass(frozen=True)
 class Verdict:
-    word: str  # one of VERDICTS
+    word: str  # "ok", "move" or "unsure"
     section: tuple[str, ...] | None  # the chosen section when "ok", the target when "move"
     confidence: float  # of that section, with the contributor's choice as a prior
     chosen_blind: float = 0.0  # the blind confidences: of the chosen section,
@@ -35,7 +34,9 @@ class Verdict:
 def reweigh(
     chosen_blind: float, other_blind: float, candidates: int, prior: float = CHOSEN_PRIOR
 ) -> tuple[float, float]:
-    """(chosen, best other) confidences with the prior: what ``posterior`` gives those two."""
+    """(chosen, best other) confidences with the prior: the blind ones times the prior's weight
+    (``prior`` for the chosen section, an equal share of the rest for each other), renormalised;
+    only these two are needed, so the others' mass is taken as what the chosen one leaves."""
     if candidates < 2:
         return chosen_blind, other_blind
     rest = (1.0 - prior) / (candidates - 1)
@@ -52,20 +53,6 @@ def word(
     if in_candidates and chosen >= other:
         return "ok"
     return "move" if not off_topic and other >= move_above else "unsure"
-
-
-def posterior(
-    confidences: np.ndarray, chosen: int | None, prior: float = CHOSEN_PRIOR
-) -> np.ndarray:
-    """The blind confidences with the chosen section (index ``chosen``) as a prior."""
-    p = np.asarray(confidences, dtype=np.float64)
-    if chosen is None or len(p) < 2:
-        return p
-    weights = np.full(len(p), (1.0 - prior) / (len(p) - 1))
-    weights[chosen] = prior
-    q = p * weights
-    total = q.sum()
-    return q / total if total > 0 else p
 
 
 def judge(

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from secml_papers.index.categorize.categorizer import Categorizer
-from secml_papers.index.categorize.placement import agrees
 
 BINS = 10
 
@@ -177,6 +176,15 @@ def scores(found: Sequence[Outcome], sections: int, threshold: float) -> Categor
         ece=expected_calibration_error(found),
         reliability=reliability(found),
     )
+
+
+AGREE_RATIO = 0.5
+
+
+def agrees(placed_confidence: float, top_confidence: float) -> bool:
+    """The rule bench/quality/checkpr_thresholds.py measures false flags with: the top section,
+    or one at least half as likely (check-pr itself says "move" by ``verdict.py``)."""
+    return placed_confidence >= AGREE_RATIO * top_confidence
 
 
 def threshold_table(
