@@ -77,6 +77,16 @@ def options(
             "milvus (SECML_PAPERS_MILVUS_URI: a Milvus Lite .db file or http://host:19530).",
         ),
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            envvar="SECML_PAPERS_ENGINE",
+            show_envvar=True,
+            help="How the model runs: onnx (float32 on ONNX Runtime, the default), onnx-int8 "
+            "(its int8 quantization: faster, slightly different vectors) or torch.",
+        ),
+    ] = None,
     no_build: Annotated[
         bool, typer.Option("--no-build", help="Fail instead of building a missing or stale index.")
     ] = False,
@@ -100,6 +110,7 @@ def options(
         auto_build=not no_build,
         offline=offline or None,
         store=store,
+        engine=engine,
     )
 
 

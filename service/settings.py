@@ -22,6 +22,7 @@ ENV = {
     "model": "SECML_PAPERS_MODEL",
     "offline": "SECML_PAPERS_OFFLINE",
     "store": "SECML_PAPERS_STORE",
+    "engine": "SECML_PAPERS_ENGINE",
     "allow_private_links": "SECML_PAPERS_ALLOW_PRIVATE_LINKS",  # check-pr's flag
 }
 # Options read from the environment only: where copies live, and how to reach the APIs.
@@ -45,7 +46,6 @@ ENV_ONLY = {
     "lock_timeout": "SECML_PAPERS_LOCK_TIMEOUT",
     "milvus_uri": "SECML_PAPERS_MILVUS_URI",
     "milvus_token": "SECML_PAPERS_MILVUS_TOKEN",
-    "engine": "SECML_PAPERS_ENGINE",
     "http_link_checks": "SECML_PAPERS_HTTP_LINK_CHECKS",
     "max_added_entries": "SECML_PAPERS_MAX_ADDED",
     "max_changed_entries": "SECML_PAPERS_MAX_CHANGED",
@@ -94,7 +94,9 @@ class Settings:
     store: str = "faiss"  # or "milvus": index/stores/vectorstore.py, docs/deploy.md
     milvus_uri: str | None = None  # a Lite file (*.db) or http://host:19530; None: a Lite file
     milvus_token: str | None = field(default=None, repr=False)
-    engine: str = "onnx"  # or "torch": how the model runs (index/embedding/onnx_engine.py)
+    # how the model runs: "onnx" (float32, index/embedding/onnx_engine.py), "onnx-int8" (its
+    # int8 quantization, index/embedding/quantized.py) or "torch"
+    engine: str = "onnx"
     # POST /check-pr's "check_links": off unless the operator turns it on; even then only
     # public addresses are reached (docs/security.md)
     http_link_checks: bool = False

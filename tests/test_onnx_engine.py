@@ -55,7 +55,7 @@ def test_an_unknown_engine_is_one_clear_error() -> None:
     with pytest.raises(ModelError, match="unknown engine 'gpu'"):
         SentenceTransformerEmbedder(engine="gpu")
     library = Library(Settings.from_env({"SECML_PAPERS_ENGINE": "gpu"}))
-    with pytest.raises(ModelError, match="use one of onnx, torch"):
+    with pytest.raises(ModelError, match="use one of onnx, onnx-int8, torch"):
         _ = library.embedder
 
 

@@ -23,10 +23,12 @@ from platformdirs import user_cache_path
 from secml_papers.corpus.errors import ModelError
 from secml_papers.index.embedding.onnx_engine import OnnxModel, exported, plain_model
 from secml_papers.index.embedding.packaged import SPLIT_MODELS, split_model_path
+from secml_papers.index.embedding.quantized import quantized
 from secml_papers.index.embedding.threads import ThreadChooser
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-ENGINES = ("onnx", "torch")
+ENGINES = ("onnx", "onnx-int8", "torch")
+INT8 = "+int8"  # the name of a model run in int8: what an index built with it records
 log = logging.getLogger("secml_papers.embedder")
 # texts per forward pass: bench/performance/perf_build.py's scan found 16 fastest on abstracts
 # (every text
@@ -86,7 +88,10 @@ class SentenceTransformerEmbedder:
 
     ``engine="onnx"`` (the default) runs it with ONNX Runtime when the model allows
     (index/embedding/onnx_engine.py: same vectors, queries three times faster), else with PyTorch;
-    ``engine="torch"`` always uses PyTorch. ``cache_dir`` holds the exported ONNX graph.
+    ``engine="torch"`` always uses PyTorch. ``engine="onnx-int8"`` runs the int8 quantized graph
+    (index/embedding/quantized.py) or fails with a ``ModelError``: its vectors differ from
+    float32's, so its ``name`` is the model's with ``+int8`` and an index records it.
+    ``cache_dir`` holds the exported ONNX graphs.
     """
 
     def __init__(
@@ -101,6 +106,8 @@ class SentenceTransformerEmbedder:
             raise ModelError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
         self.name = _ALIASES.get(name, name)
         self.path = resolve_model(self.name)
+        if engine == "onnx-int8":
+            self.name += INT8
         self.batch_size = batch_size
         self.engine = engine
         self.cache_dir = cache_dir
@@ -114,13 +121,18 @@ class SentenceTransformerEmbedder:
 
     @property
     def running(self) -> str:
-        """The engine in use once loaded: "onnx" or "torch"."""
+        """The engine in use once loaded: "onnx", "onnx-int8" or "torch"."""
         self._ensure()
-        return "onnx" if self._onnx is not None else "torch"
+        if self._onnx is None:
+            return "torch"
+        return "onnx-int8" if self.engine == "onnx-int8" else "onnx"
 
     def _ensure(self) -> None:
         with self._lock:
             if self._onnx is not None or self._model is not None:
+                return
+            if self.engine == "onnx-int8":
+                self._onnx = self._int8()
                 return
             if self.engine == "onnx":
                 self._onnx = self._try_onnx()
@@ -128,19 +140,49 @@ class SentenceTransformerEmbedder:
                     return
         self.sentence_transformer()
 
-    def _try_onnx(self) -> OnnxModel | None:
+    def _graph(self, make) -> OnnxModel:
+        """The session over the graph ``make()`` finds or writes in the cache; a damaged
+        copy there is made again, once."""
         max_length = plain_model(self.path)
-        if max_length is None:
+        assert max_length is not None
+        graph = make()
+        try:
+            return OnnxModel(self.path, graph, max_length, _cores())
+        except Exception:
+            graph.unlink(missing_ok=True)
+            return OnnxModel(self.path, make(), max_length, _cores())
+
+    def _int8(self) -> OnnxModel:
+        """The int8 graph, or one sentence why not: no fallback, as no other engine gives
+        the vectors an index built in int8 holds."""
+        if plain_model(self.path) is None:
+            raise ModelError(
+                f"the onnx-int8 engine runs only a plain transformer with mean pooling, "
+                f"which {self.name.removesuffix(INT8)!r} is not; use the onnx or torch engine"
+            )
+        cache = self.cache_dir or user_cache_path("secml-papers")
+
+        def make() -> Path:
+            graph = exported(self.path, cache)
+            try:
+                return quantized(graph)
+            except Exception:  # a damaged float graph in the cache: exported again, once
+                graph.unlink(missing_ok=True)
+                return quantized(exported(self.path, cache))
+
+        try:
+            return self._graph(make)
+        except Exception as err:
+            name = self.name.removesuffix(INT8)
+            raise ModelError(f"the int8 graph of {name!r} could not be made: {err}") from err
+
+    def _try_onnx(self) -> OnnxModel | None:
+        if plain_model(self.path) is None:
             self.fallback = "the model is not a plain transformer with mean pooling"
             return None
         cache = self.cache_dir or user_cache_path("secml-papers")
         try:
-            graph = exported(self.path, cache)
-            try:
-                return OnnxModel(self.path, graph, max_length, _cores())
-            except Exception:  # a damaged copy in the cache: export it again, once
-                graph.unlink(missing_ok=True)
-                return OnnxModel(self.path, exported(self.path, cache), max_length, _cores())
+            return self._graph(lambda: exported(self.path, cache))
         except Exception as err:  # any failure: PyTorch answers the same, slower
             self.fallback = f"{type(err).__name__}: {err}"
             log.warning("running %s with PyTorch: ONNX failed (%s)", self.name, self.fallback)
