@@ -2,7 +2,7 @@
 
 Every figure is read from the results; the sentences only say what the figures mean. One
 module per section of the page: header, build, query (and the peer), scale, checkpr (and
-memory), diagnosis.
+memory), int8 (the int8 engine against float32), diagnosis.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from bench.performance.report_sections.build import build_section
 from bench.performance.report_sections.checkpr import checkpr_section, memory_section
 from bench.performance.report_sections.diagnosis import diagnosis
 from bench.performance.report_sections.header import header
+from bench.performance.report_sections.int8 import int8_section
 from bench.performance.report_sections.query import peer_section, query_section
 from bench.performance.report_sections.scale import scale_section
 
@@ -40,5 +41,6 @@ def sections(targets: list[str], b, q, p, s, c, m, earlier=None) -> list[str]:
         *scale_section(s),
         *checkpr_section(c),
         *memory_section(m),
+        *int8_section(),  # reads $SECML_BENCH_OUT/int8.json itself
         *diagnosis(b, q, p, c, m, earlier),
     ]
