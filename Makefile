@@ -15,6 +15,7 @@ SCRIPTS = perf_build perf_query perf_threads perf_peer perf_checkpr perf_memory
 # most of it, run under nice)
 bench: bench-scale
 	for s in $(SCRIPTS); do SECML_BENCH_OUT=$(OUT) $(PY) bench/performance/$$s.py || exit 1; done
+	SECML_BENCH_OUT=$(OUT) $(PY) bench/quality/int8_compare.py
 	SECML_BENCH_OUT=$(OUT) $(PY) bench/performance/perf_report.py
 
 # FAISS index types at 10k, 100k and 1M vectors (several GB), and random vectors at 100k
@@ -34,4 +35,5 @@ bench-quick:
 	SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/performance/scale.py --quick --data random \
 		--out $(QUICK_OUT)/scale-random.json
 	for s in $(SCRIPTS); do SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/performance/$$s.py --quick || exit 1; done
+	SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/quality/int8_compare.py --quick
 	SECML_BENCH_OUT=$(QUICK_OUT) $(PY) bench/performance/perf_report.py --docs $(QUICK_OUT)/docs
