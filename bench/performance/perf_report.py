@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/performance/perf_report.py [--docs DIR]      (needs the `bench` extra)
 
-Reads ``$SECML_BENCH_OUT/{build,query,threads,peer,scale,checkpr,memory}.json`` (a missing one is
-reported as not run) and writes ``benchmarks.md`` with bench-query.png, bench-build.png and
-bench-scale.png into ``--docs`` (default: the repository's docs/; ``make bench-quick`` points
-it at the results folder so a smoke run never touches the docs). Every number comes from the
+Reads ``$SECML_BENCH_OUT/{build,query,threads,peer,scale,checkpr,memory,soak}.json`` (a missing
+one is reported as not run) and writes ``benchmarks.md`` with bench-query.png, bench-build.png,
+bench-scale.png and bench-soak.png into ``--docs`` (default: the repository's docs/;
+``make bench-quick`` points it at the results folder so a smoke run never touches the docs). Every number comes from the
 JSON files; nothing here is typed in by hand.
 """
 
@@ -27,6 +27,7 @@ from bench.common.measure import meets
 from bench.common.paths import DOCS
 from bench.common.results import RESULTS
 from bench.performance.report_sections import sections
+from bench.performance.report_sections.soak import plot_soak, soak_rows
 
 START = "<!-- bench/performance/perf_report.py writes from here -->"
 END = "<!-- bench/performance/perf_report.py writes to here; other sections follow -->"
@@ -254,15 +255,18 @@ def main() -> int:
     args = parser.parse_args()
     b, q, p, s, c, m = load_all()
     args.docs.mkdir(parents=True, exist_ok=True)
+    k = load("soak")
     plots = {"query": (q, plot_query), "build": (b, plot_build), "scale": (s, plot_scale)}
+    plots["soak"] = (k, plot_soak)
     for name, (data, draw) in plots.items():
         if data:
             draw(data, args.docs / f"bench-{name}.png")
-    table = targets(b, q, p, s, c)
+    table = targets(b, q, p, s, c) + soak_rows(k)
     earlier = load_all(args.earlier) if args.earlier else None
     if earlier:
-        table = with_earlier(table, targets(*earlier[:5]))
-    text = "\n".join(sections(table, b, q, p, s, c, m, earlier))
+        before = targets(*earlier[:5]) + soak_rows(load("soak", args.earlier))
+        table = with_earlier(table, before)
+    text = "\n".join(sections(table, b, q, p, s, c, m, earlier, soak=k))
     page = args.docs / "benchmarks.md"
     page.write_text(merge(page.read_text() if page.exists() else "", text))
     print(text)

@@ -2,7 +2,7 @@
 
 Every figure is read from the results; the sentences only say what the figures mean. One
 module per section of the page: header, build, query (and the peer), scale, checkpr (and
-memory), int8 (the int8 engine against float32), diagnosis.
+memory), int8 (the int8 engine against float32), soak, diagnosis.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from bench.performance.report_sections.header import header
 from bench.performance.report_sections.int8 import int8_section
 from bench.performance.report_sections.query import peer_section, query_section
 from bench.performance.report_sections.scale import scale_section
+from bench.performance.report_sections.soak import soak_section
 
 
-def sections(targets: list[str], b, q, p, s, c, m, earlier=None) -> list[str]:
+def sections(targets: list[str], b, q, p, s, c, m, earlier=None, soak=None) -> list[str]:
     return [
         *header([b, q, p, s, c, m]),
         "## Ratios against the targets",
@@ -42,5 +43,6 @@ def sections(targets: list[str], b, q, p, s, c, m, earlier=None) -> list[str]:
         *checkpr_section(c),
         *memory_section(m),
         *int8_section(),  # reads $SECML_BENCH_OUT/int8.json itself
+        *soak_section(soak),
         *diagnosis(b, q, p, c, m, earlier),
     ]
