@@ -61,6 +61,7 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
         version="0.1.0",
     )
     app.state.library = library
+    searchers = querying.Searchers()  # a lone client's query skips the hand-off to a worker
     expensive = [limits.install(app, library.settings)]  # service/limits.py
     # One OpenMP thread per FAISS query: requests already run in parallel threads, and
     # OpenMP's spinning helpers only slow single queries down on a busy machine
@@ -105,6 +106,7 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
         responses=errors(400, *LOOKUP),
     )
     async def search(
+        request: Request,
         q: Annotated[str, schemas.SEARCH_QUERY],
         k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
         section: Annotated[str | None, Query(max_length=500)] = None,
@@ -114,8 +116,12 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
         mode: Annotated[Literal["hybrid", "dense", "bm25"], Query()] = DEFAULT_MODE,
     ) -> dict:
         filters = Filters(section or None, year_min, year_max, venue or None)
-        hits = await querying.search(library, q, k, filters, mode)
-        return {"query": q, "results": [h.to_dict() for h in hits]}
+        alone = searchers.arrive(request.scope.get("client"))
+        try:
+            hits = await querying.search(library, q, k, filters, mode, alone)
+        finally:
+            searchers.leave()
+        return {"query": q, "results": [querying.hit_dict(h) for h in hits]}
 
     @app.get(
         "/papers", response_model=schemas.PapersPublic, tags=["list"], responses=errors(*LOOKUP)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 from rich.text import Text
 
+from secml_papers.corpus.errors import InputError
 from secml_papers.service import output
 from secml_papers.service.cli_shared import (
     JsonFlag,
@@ -14,6 +17,18 @@ from secml_papers.service.cli_shared import (
     loaded_index,
     open_library,
 )
+
+
+class Http(StrEnum):
+    auto = "auto"
+    h11 = "h11"
+    httptools = "httptools"
+
+
+class Loop(StrEnum):
+    auto = "auto"
+    asyncio = "asyncio"
+    uvloop = "uvloop"
 
 
 def build(ctx: typer.Context, json_: JsonFlag = False) -> None:
@@ -31,12 +46,22 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port.")] = 8000,
+    http: Annotated[
+        Http,
+        typer.Option(help="HTTP parser: auto is httptools when installed (faster), else h11."),
+    ] = Http.auto,
+    loop: Annotated[
+        Loop,
+        typer.Option(help="Event loop: auto is uvloop when installed (faster), else asyncio."),
+    ] = Loop.auto,
 ) -> None:
     """Run the HTTP API and the search page (building the index first if needed)."""
     import uvicorn
 
     from secml_papers.service.api import create_app
 
+    http_choice = _available(http.value, "httptools")  # before the model and index load
+    loop_choice = _available(loop.value, "uvloop")
     library = open_library(ctx)
     index = loaded_index(ctx)
     library.fit_in_background()  # /search answers meanwhile; /categorize waits for the fit
@@ -46,4 +71,20 @@ def serve(
             f"({len(index.papers)} papers, model {library.embedder.name}) at http://{host}:{port}/"
         )
     )
-    uvicorn.run(create_app(library), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_app(library),
+        host=host,
+        port=port,
+        http=http_choice,
+        loop=loop_choice,
+        log_level="warning",
+        access_log=False,  # at this log level it printed nothing, but still ran per request
+    )
+
+
+def _available(choice: str, module: str) -> str:
+    """``choice``, or one clear error when it names a module that is not installed."""
+    if choice == module and importlib.util.find_spec(module) is None:
+        option = "--http" if module == "httptools" else "--loop"
+        raise InputError(f"{option} {module}: {module} is not installed (pip install {module})")
+    return choice

@@ -12,12 +12,16 @@ eight instead of a call of one and a call of seven. Repeated queries (a popular 
 page's "related" links, the categorizer's probes) come from an LRU cache of vectors.
 
 Every use of the model runs on the workers, the load and multi-text calls (builds, the
-categorizer) included. With PyTorch there is one worker: torch gives each thread that runs it a
-team of OpenMP threads, and a second team, idle or not, made one-query encodes 2-3 ms slower
-(15-20%) in bench/performance/perf_query.py's measurements. ONNX Runtime's calls may run side by
-side, one
-thread each (the model's ``parallel_calls``), so there is a worker per core and no waiting
-for company: the second worker takes what arrives while the first is busy.
+categorizer) included, with one exception: :meth:`BatchingEmbedder.embed_now`, a lone query
+encoded on the caller's own thread when the model is idle and its calls may run side by side
+(ONNX Runtime). Under contention each hand-off to a worker and back waits for the scheduler:
+2-4 ms a query with the two cores busy elsewhere, where the encode itself took 5-10 ms
+(bench/performance/perf_query.py's layers). With PyTorch there is one worker: torch gives each
+thread that runs it a team of OpenMP threads, and a second team, idle or not, made one-query
+encodes 2-3 ms slower (15-20%) in bench/performance/perf_query.py's measurements. ONNX
+Runtime's calls may run side by side, one thread each (the model's ``parallel_calls``), so
+there is a worker per core and no waiting for company: the second worker takes what arrives
+while the first is busy.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -66,6 +71,9 @@ class BatchingEmbedder:
         self._queue: queue.SimpleQueue[tuple[str, Any, Future]] = queue.SimpleQueue()
         self._workers: list[threading.Thread] = []
         self._start_lock = threading.Lock()
+        self._busy = 0  # model calls running now, on the workers or inline
+        self._busy_lock = threading.Lock()
+        self.inline = 0  # queries encoded by embed_now on the caller's thread
 
     @property
     def dim(self) -> int:
@@ -90,6 +98,30 @@ class BatchingEmbedder:
         if cached is not None:
             return cached
         vector = await asyncio.wrap_future(self._enqueue(_ONE, text))
+        self._remember(text, vector)
+        return vector
+
+    def embed_now(self, text: str) -> np.ndarray | None:
+        """The query's vector computed on this thread, without a hand-off, when nothing else
+        uses the model and its calls may run side by side; None otherwise (ask the workers).
+
+        For a server's lone client: the caller blocks while the model runs (milliseconds),
+        so it is only worth it when nobody else is waiting (service/querying.py decides)."""
+        cached = self._cached(text)
+        if cached is not None:
+            return cached
+        if int(getattr(self.inner, "parallel_calls", 1)) < 2:
+            return None  # PyTorch: a second thread running the model slows every call
+        with self._busy_lock:
+            if self._busy or not self._queue.empty():
+                return None
+            self._busy += 1
+        try:
+            vector = np.array(self.inner.embed([text])[0], dtype=np.float32, copy=True)
+            self.inline += 1
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
         self._remember(text, vector)
         return vector
 
@@ -140,7 +172,8 @@ class BatchingEmbedder:
             job = held or self._queue.get()
             held = None
             if job[0] == _CALL:
-                _settle(job[2], job[1])
+                with self._working():
+                    _settle(job[2], job[1])
                 continue
             batch = [job]
             # under load (the last call held several queries) the same clients are about to
@@ -160,10 +193,21 @@ class BatchingEmbedder:
                     break
                 batch.append(job)
             self._expected = len(batch)
-            self._encode(batch)
+            with self._working():
+                self._encode(batch)
             parallel = int(getattr(self.inner, "parallel_calls", 1))
             if parallel > len(self._workers):
                 self._ensure_worker(parallel)
+
+    @contextmanager
+    def _working(self) -> Iterator[None]:
+        with self._busy_lock:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
 
     def _encode(self, batch: list[tuple[str, Any, Future]]) -> None:
         texts = list(dict.fromkeys(text for _, text, _ in batch))  # one row per distinct text
