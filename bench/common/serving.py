@@ -63,7 +63,7 @@ async def _get(reader, writer, target: str) -> None:
 
 
 async def _load(
-    url: str, queries: list[str], clients: int, params: dict, lean: bool
+    url: str, queries: list[str], clients: int, params: dict, lean: bool, warm: str | None = None
 ) -> tuple[list, float]:
     """``clients`` concurrent keep-alive connections sending the queries one after another.
 
@@ -76,9 +76,11 @@ async def _load(
     extra = "".join(f"&{k}={quote(v)}" for k, v in params.items())
     host, port = url.removeprefix("http://").split(":")
 
-    async def lean_worker() -> None:
+    async def lean_worker(n: int) -> None:
         reader, writer = await asyncio.open_connection(host, int(port))
         try:
+            if warm is not None:  # a first request on the connection, not timed
+                await _get(reader, writer, f"/search?q={quote(f'{warm} {n}')}{extra}")
             for q in todo:
                 t = time.perf_counter()
                 await _get(reader, writer, f"/search?q={quote(q)}{extra}")
@@ -94,12 +96,18 @@ async def _load(
 
     started = time.perf_counter()
     if lean:
-        await asyncio.gather(*(lean_worker() for _ in range(clients)))
+        await asyncio.gather(*(lean_worker(n) for n in range(clients)))
     else:
         limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
         async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
             await asyncio.gather(*(httpx_worker(client) for _ in range(clients)))
     return latencies, time.perf_counter() - started
+
+
+def http_times(url: str, queries: list[str], warm: str, **params: str) -> list[float]:
+    """Seconds of each /search of one keep-alive client, after an untimed ``warm`` query on
+    its connection (a client that stays connected, as one that asks again would)."""
+    return asyncio.run(_load(url, queries, 1, params, True, warm))[0]
 
 
 def http_load(url: str, queries: list[str], clients: int, lean: bool = True, **params: str) -> dict:

@@ -12,15 +12,20 @@ to a server, so no cache can help. In every repeat, side by side:
   default threads and with one thread, and the service's engine (ONNX Runtime) in place of
   ``encode``; the fastest is the baseline (so the ratio is the service's own overhead);
 * HTTP, one client, on the same queries: ``GET /search`` in the default (hybrid) mode, and
-  on fresh queries in ``mode=dense`` (the same work as the baseline plus the service);
+  on fresh queries in ``mode=dense`` (the same work as the baseline plus the service); these
+  two and the service's engine in process alternate in four parts of each repeat, each client
+  on a kept-alive connection whose first (untimed) query is a fresh one;
 * HTTP throughput and latency with 8 and 32 concurrent clients (asyncio, keep-alive
   connections, a lean client that costs microseconds per request, as wrk would; one row with
   httpx as the client, for context);
 
 Where a request's time goes (in-process, same queries): encode, FAISS, the rest of
-``PaperIndex.search`` (filters, BM25, fusion), and the framework (the app through ASGI with a
+``PaperIndex.search`` (filters, BM25, fusion), and the framework (the app called as ASGI with a
 stub embedder, minus the stub's search); the rest of the HTTP p50 is uvicorn, the socket and
-the client.
+the client. What each layer costs (query_parts/layers.py, the stub embedder, interleaved
+rounds): the app without each middleware, the hand-off to the model's worker against none,
+the response's validation and JSON, and uvicorn's HTTP parsers and event loops over a socket
+against a bare ASGI app.
 The CLI's cold ``search`` (a fresh process, index built) is timed against a fresh process
 that only loads the model. And, in fresh processes, one-query encodes in the main thread
 alone, then in a worker thread, then in the main thread again: what a second thread that
@@ -30,22 +35,61 @@ uses torch (as FastAPI's threadpool does) costs. Results: ``$SECML_BENCH_OUT/que
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, for bench.common
-from bench.common.measure import median, verdict
+from bench.common.measure import median, pct, verdict
 from bench.common.models import engine_load_process, model_load_process
 from bench.common.processes import Server
 from bench.common.results import RESULTS, save
-from bench.common.serving import http_load, setup, take
-from bench.performance.query_parts.baseline import Baseline
+from bench.common.serving import http_load, http_times, setup, take
+from bench.performance.query_parts.baseline import ENGINE_NAME, Baseline
 from bench.performance.query_parts.fresh import cold_cli, thread_teams
+from bench.performance.query_parts.layers import layers, stub_library
 from bench.performance.query_parts.profile import profile
 from secml_papers.index.embedding.batching import BatchingEmbedder
 from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
 from secml_papers.service.library import Library
+
+CHUNKS = 4  # parts of a repeat's one-client runs, interleaved
+
+
+def served_by() -> dict[str, str]:
+    """What ``serve``'s default ``--http auto --loop auto`` runs on in this environment."""
+    found = importlib.util.find_spec
+    return {
+        "http": "httptools" if found("httptools") else "h11",
+        "loop": "uvloop" if found("uvloop") else "asyncio",
+    }
+
+
+def one_client(
+    baseline: Baseline, url: str, same: list[str], fresh: list[str], warm: str
+) -> dict[str, dict]:
+    """The ratio's three rows, interleaved in ``CHUNKS`` parts so that each sees the same
+    moments of a shared machine: the service's engine in process, HTTP hybrid on the same
+    queries, HTTP dense on fresh ones (one keep-alive client each, warmed by one query)."""
+    times: dict[str, list[float]] = {
+        f"in-process, {ENGINE_NAME}": [],
+        "HTTP hybrid, 1 client": [],
+        "HTTP dense, 1 client": [],
+    }
+    names = list(times)
+    for c in range(CHUNKS):
+        part = slice(c * len(same) // CHUNKS, (c + 1) * len(same) // CHUNKS)
+        times[names[0]] += baseline.times(same[part])
+        times[names[1]] += http_times(url, same[part], f"{warm} {c}")
+        times[names[2]] += http_times(url, fresh[part], f"{warm} {c} dense", mode="dense")
+    out = {}
+    for name, seconds in times.items():
+        out[name] = {"p50_ms": pct(seconds, 50) * 1000, "p95_ms": pct(seconds, 95) * 1000}
+        if name.startswith("HTTP"):
+            out[name]["qps"] = len(seconds) / sum(seconds)  # one client: back to back
+    return out
 
 
 def main() -> int:
@@ -56,6 +100,7 @@ def main() -> int:
     repeats = 1 if args.quick else args.repeats
     n1, n8, n32 = (8, 16, 32) if args.quick else (40, 120, 240)
     work = RESULTS / "query"
+    load_start = os.getloadavg()
     env, settings, pool = setup(work, args.quick)
 
     library = Library(settings, BatchingEmbedder(SentenceTransformerEmbedder()))
@@ -70,10 +115,9 @@ def main() -> int:
         for r in range(repeats):
             same = take(pool, n1)
             row = {
-                **baseline.run(same),
-                "HTTP hybrid, 1 client": http_load(url, same, 1),
+                **baseline.run(same, (0, 1)),
+                **one_client(baseline, url, same, take(pool, n1), f"warm {r}"),
                 "HTTP hybrid, 1 client, httpx": http_load(url, take(pool, n1), 1, lean=False),
-                "HTTP dense, 1 client": http_load(url, take(pool, n1), 1, mode="dense"),
                 "HTTP hybrid, 8 clients": http_load(url, take(pool, n8), 8),
                 "HTTP hybrid, 32 clients": http_load(url, take(pool, n32), 32),
             }
@@ -91,6 +135,9 @@ def main() -> int:
             s.stop()
     table = {name: {k: median([m[k] for m in ms]) for k in ms[0]} for name, ms in runs.items()}
     parts = profile(library, settings, take(pool, 2 * n1))
+    layer_ms = layers(stub_library(settings), settings, take(pool, n1), repeats, work)
+    for name, ms in layer_ms.items():
+        print(f"layer: {name:68} {ms:6.3f} ms")
 
     teams_ms = {}
     if not args.quick:  # a diagnostic: the smoke run leaves it out
@@ -116,6 +163,9 @@ def main() -> int:
         "http_p50_vs_inprocess": table["HTTP hybrid, 1 client"]["p50_ms"] / base,
         "http_dense_p50_vs_inprocess": table["HTTP dense, 1 client"]["p50_ms"] / base,
         "profile_ms": parts,
+        "layers_ms": layer_ms,
+        "server": served_by(),
+        "load_average": {"start": load_start, "end": os.getloadavg()},
         "thread_teams_ms": teams_ms,
         "server_rss_mb": rss,
         "server_rss_after_mb": rss_after,
@@ -129,6 +179,8 @@ def main() -> int:
         print(f"{name:38} p50 {m['p50_ms']:7.1f} ms  p95 {m['p95_ms']:7.1f} ms{qps}")
     print("profile (ms): " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()))
     print(verdict("HTTP /search p50 vs in-process", results["http_p50_vs_inprocess"], "<= 1.3"))
+    print(verdict("HTTP dense p50 vs in-process", results["http_dense_p50_vs_inprocess"], "<= 1.3"))
+    print(f"load average: start {load_start}, end {results['load_average']['end']}")
     print(verdict("cold CLI search vs model load", results["cold_cli_vs_load"], "<= 1.5"))
     save("query", results)
     return 0

@@ -13,6 +13,8 @@ import torch
 from bench.common.measure import pct
 
 DEFAULT_THREADS = torch.get_num_threads()
+ENGINE = "engine"
+ENGINE_NAME = "the service's engine (ONNX Runtime)"
 
 BASELINE = """
 import json, sys, time
@@ -68,17 +70,23 @@ class Baseline:
         if self.proc.stdout.readline().strip() != "ready":
             raise SystemExit("the baseline process did not start")
 
-    def run(self, queries: list[str]) -> dict[str, dict]:
+    def times(self, queries: list[str], threads: int | str = ENGINE) -> list[float]:
+        """Seconds of each query's encode + search: torch with ``threads`` (0: its default) or
+        the service's engine."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps([queries, threads]) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def run(self, queries: list[str], variants: tuple = (0, 1, ENGINE)) -> dict[str, dict]:
         out = {}
-        for threads, name in (
-            (0, f"main thread, {DEFAULT_THREADS} threads"),
-            (1, "main thread, 1 thread"),
-            ("engine", "the service's engine (ONNX Runtime)"),
-        ):
-            assert self.proc.stdin is not None and self.proc.stdout is not None
-            self.proc.stdin.write(json.dumps([queries, threads]) + "\n")
-            self.proc.stdin.flush()
-            times = json.loads(self.proc.stdout.readline())
+        for threads in variants:
+            name = {
+                0: f"main thread, {DEFAULT_THREADS} threads",
+                1: "main thread, 1 thread",
+                ENGINE: ENGINE_NAME,
+            }[threads]
+            times = self.times(queries, threads)
             out[f"in-process, {name}"] = {
                 "p50_ms": pct(times, 50) * 1000,
                 "p95_ms": pct(times, 95) * 1000,

@@ -7,34 +7,31 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
-
 from bench.common.measure import median, timed
 from bench.common.processes import RandomEmbedder
-from secml_papers.index.embedding.batching import BatchingEmbedder
+from bench.performance.query_parts.layers import asgi_call, stub_library
 from secml_papers.service.api import create_app
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
 
 
 async def _asgi(app, queries: list[str], out: list[float]) -> None:
-    """Sequential /search requests to ``app`` in this process, without a socket."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
-        await client.get("/search", params={"q": "warm up"})
-        for q in queries:
-            t = time.perf_counter()
-            (await client.get("/search", params={"q": q})).raise_for_status()
-            out.append(time.perf_counter() - t)
+    """Sequential /search requests to ``app`` in this process, as a server calls it (no socket,
+    no client library), from one connection."""
+    await asgi_call(app, "warm up")
+    for q in queries:
+        t = time.perf_counter()
+        await asgi_call(app, q)
+        out.append(time.perf_counter() - t)
 
 
 def profile(library: Library, settings: Settings, queries: list[str]) -> dict[str, float]:
     """Median milliseconds of each part of a /search request, in this process.
 
-    The encodes go through the library's batching embedder to the model's own thread, as the
-    server's do. The framework's share is the app through ASGI with a stub embedder (random
-    vectors, no model, behind the same batching embedder) minus that stub's search; the app
-    with the real model is timed too, as context.
+    The encodes go through the library's batching embedder to the model's own thread. The
+    framework's share is the app called as ASGI with a stub embedder (random vectors, no model,
+    behind the same batching embedder, its calls parallel as ONNX Runtime's) minus that stub's
+    search; the app with the real model is timed too, as context.
     """
     index = library.index()
     names = ("encode", "faiss", "dense", "hybrid", "json", "stub_search", "asgi_stub", "asgi")
@@ -56,7 +53,7 @@ def profile(library: Library, settings: Settings, queries: list[str]) -> dict[st
         pool.submit(direct, "warm up").result()
         for q in queries[:half]:
             pool.submit(direct, q).result()
-    stub = Library(settings, BatchingEmbedder(RandomEmbedder()))
+    stub = stub_library(settings)
     stub_index = stub.index()
     stub_vectors = RandomEmbedder().embed(queries[:half])
     parts["stub_search"] = [

@@ -27,8 +27,8 @@ def query_section(q) -> list[str]:
         (f"encode + FAISS in-process: the baseline ({q['baseline']})", base),
         ("the rest of the search: filters, BM25, fusion, hits (stub embedder)", pr["stub_search"]),
         (
-            "FastAPI, middleware, pydantic, JSON, the hand-off to the model's thread, in-process "
-            "client (app through ASGI with the stub, minus its search)",
+            "FastAPI, middleware, pydantic, JSON, the query's way to the model (the app called "
+            "as ASGI with the stub, minus its search)",
             framework,
         ),
         (
@@ -58,12 +58,13 @@ def query_section(q) -> list[str]:
         "with a stub embedder (random vectors), where nothing else is noisy; the last row is",
         "what is left. Alone, in this process (noisier, another moment): encode",
         f"{pr['encode']:.1f} ms, FAISS {pr['faiss']:.2f} ms, `json.dumps` of a response",
-        f"{pr['json']:.2f} ms, the whole app with the real model through ASGI {pr['asgi']:.1f} ms.",
+        f"{pr['json']:.2f} ms, the whole app with the real model called as ASGI {pr['asgi']:.1f} ms.",
         "",
         "| part | ms | share of HTTP p50 |",
         "|---|---:|---:|",
     ]
     lines += [f"| {name} | {ms:.2f} | {ms / http:.0%} |" for name, ms in parts]
+    lines += layers_section(q)
     if q.get("thread_teams_ms"):
         lines += [
             "",
@@ -89,6 +90,68 @@ def query_section(q) -> list[str]:
         ]
     lines += ["", "![query](bench-query.png)", ""]
     return lines
+
+
+def layers_section(q: dict) -> list[str]:
+    """### What each layer costs: query_parts/layers.py's medians, and a sentence from them."""
+    ly = q.get("layers_ms")
+    if not ly:
+        return []
+    served = ly["ASGI: the app as served"]
+    server = q.get("server", {})
+    load = q.get("load_average", {})
+    lines = [
+        "",
+        "### What each layer costs",
+        "",
+        "perf_query.py's `query_parts/layers.py`, with the stub embedder (no model), the variants",
+        f"interleaved over {q['repeats']} round(s) of {q['queries_per_pass']['1']} distinct "
+        "queries, medians; in-process rows call the app as a server does (ASGI, no socket), HTTP "
+        "rows go over a socket from one keep-alive client. `serve` runs on "
+        f"{server.get('http', '?')} and {server.get('loop', '?')} here"
+        + (
+            f"; load average {load['start'][0]:.1f} at the start, {load['end'][0]:.1f} at the end"
+            if load
+            else ""
+        )
+        + ".",
+        "",
+        "| layer | ms |",
+        "|---|---:|",
+    ]
+    lines += [f"| {name} | {ms:.3f} |" for name, ms in ly.items()]
+    middleware = {
+        n.removeprefix("ASGI: without "): served - ms
+        for n, ms in ly.items()
+        if n.startswith("ASGI: without ") and "any" not in n
+    }
+    http = {n.removeprefix("HTTP: "): ms for n, ms in ly.items() if n.startswith("HTTP: ")}
+    bare = next((ms for n, ms in http.items() if n.startswith("bare")), None)
+    h11 = http.get("the app, h11 + asyncio")
+    fast = http.get("the app, httptools + asyncio")
+    pydantic = ly["response: pydantic validate + dump_json (FastAPI's path)"]
+    hand_off = ly["hand-off to the model's worker and back (stub embedder)"]
+    said = [
+        f"Each layer now: the app as served {served:.2f} ms a request in process, of which "
+        f"our middleware {served - ly['ASGI: without any of our middleware']:.2f} ms ("
+        + ", ".join(f"{k} {v:.2f}" for k, v in middleware.items())
+        + "), the search after the encode "
+        f"{ly['the search after the encode (hybrid, stub vector)']:.2f} ms, pydantic's "
+        "validation and JSON of the response "
+        f"{pydantic:.3f} ms "
+        f"(orjson alone {ly['response: orjson.dumps of the dict']:.3f}: not worth dropping the "
+        "validation); a hand-off to the model's worker and back "
+        f"{hand_off:.2f} ms, "
+        "which a lone client's query no longer pays "
+        f"({ly['no hand-off: embed_now on this thread (stub embedder)']:.3f} ms without it)"
+    ]
+    if bare is not None and h11 is not None and fast is not None:
+        said.append(
+            f"; over a socket, uvicorn, the socket and the client take {bare:.2f} ms (a bare "
+            f"ASGI app), and the app costs {h11:.2f} ms with h11, {fast:.2f} ms with httptools "
+            "(the default now)"
+        )
+    return [*lines, "", "".join(said) + "."]
 
 
 def peer_section(p) -> list[str]:
