@@ -26,7 +26,17 @@ from secml_papers.index.embedding.embedder import Embedder
 from secml_papers.index.search.paper_index import PaperIndex
 from secml_papers.index.stores.vectorstore import VectorStore
 from secml_papers.service.library_build import IndexLoader
+from secml_papers.service.library_cache import (
+    categorizer_key,
+    current_folder,
+    drop_fit_leftovers,
+    generation_folder,
+    keep_categorizer,
+    restore_categorizer,
+    warm_search,
+)
 from secml_papers.service.library_open import (
+    PARSED,
     Listed,
     Notify,
     open_embedder,
@@ -34,6 +44,7 @@ from secml_papers.service.library_open import (
     read_listed,
 )
 from secml_papers.service.settings import Settings
+from secml_papers.service.start_cache import StartCache
 
 
 def _quiet(_: str) -> None:
@@ -48,6 +59,8 @@ class Served:
     index: PaperIndex
     generation: str
     categorizer: Categorizer | None = field(default=None)
+    cache: StartCache = field(default_factory=lambda: StartCache(None, _quiet))
+    categorizer_key: str = ""  # where the fitted categorizer is kept (library_cache.py)
 
 
 @dataclass(frozen=True)
@@ -198,7 +211,14 @@ class Library:
         return served
 
     def _read(self) -> Listed:
-        return read_listed(self.settings, self.notify)
+        """The list, its parse from the current generation's cache when it is there."""
+        return read_listed(self.settings, self.notify, StartCache(self._folder(), self.notify))
+
+    def _folder(self):
+        try:
+            return current_folder(self.store)
+        except Exception:  # an unreadable index is reported by the load that follows
+            return None
 
     def _serve(self, listed: Listed, progress: Progress | None, force: bool = False) -> Served:
         """Load the stored index for this list, or build it (only what changed) under the lock."""
@@ -207,17 +227,29 @@ class Library:
         stored, built = loader.load_or_build(papers, progress, force)
         if built is not None:
             self.last_build = built
-        index = PaperIndex(papers, listed.paper_list.sections, stored, self.embedder)
-        return Served(listed, index, stored.generation)
+        sections = listed.paper_list.sections
+        index = PaperIndex(papers, sections, stored, self.embedder)
+        cache = StartCache(generation_folder(self.store, stored.generation), self.notify)
+        if listed.key and not cache.has(PARSED, listed.key):
+            cache.save(PARSED, listed.key, (listed.paper_list, listed.skipped))
+        warm_search(index, cache)
+        key = categorizer_key(listed.key, stored, self.embedder, len(papers), sections)
+        return Served(listed, index, stored.generation, cache=cache, categorizer_key=key)
 
 
 def _categorizer(served: Served, embedder: Embedder) -> Categorizer:
     """Fitted before it is returned (and so before anyone can see it): its calibration is
-    bounded on a long list (index/categorize/training.py)."""
-    index = served.index
+    bounded on a long list (index/categorize/training.py). A fit an earlier start kept for
+    this very list, index and code is taken from the cache instead (library_cache.py)."""
+    index, key = served.index, served.categorizer_key
+    found = restore_categorizer(served.cache, key, index, embedder)
+    if found is not None:
+        return found
     sections = served.listed.paper_list.sections
     categorizer = Categorizer(index.papers, index.vectors, sections, embedder)
     _ = categorizer.temperature, categorizer.off_topic_below
+    drop_fit_leftovers(categorizer)
+    keep_categorizer(served.cache, key, categorizer, index, embedder)
     return categorizer
 
 
@@ -226,8 +258,8 @@ def _same(old: Served, new: Served) -> bool:
 
 
 def _warm(served: Served) -> None:
-    """Prepare what the first request would otherwise pay for: the search tables (the
-    categorizer is fitted by ``_categorizer``, bounded by its sampled fit)."""
+    """Prepare what the first request would otherwise pay for (the search tables are given
+    by ``_serve`` already; the categorizer is fitted by ``_categorizer``)."""
     assert served.categorizer is not None
     if served.index.papers:
         served.index.search(served.index.papers[0].title, k=1)

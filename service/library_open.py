@@ -4,9 +4,12 @@ on where the list, the cache files and the vectors come from."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from secml_papers import corpus
 from secml_papers.corpus.abstracts import attach_abstracts
 from secml_papers.corpus.parse import parse_list
 from secml_papers.corpus.records import PaperList
@@ -16,21 +19,34 @@ from secml_papers.index.embedding.embedder import Embedder, SentenceTransformerE
 from secml_papers.index.stores.store import IndexStore
 from secml_papers.index.stores.vectorstore import FaissStore, VectorStore, check_store
 from secml_papers.service.settings import Settings
+from secml_papers.service.start_cache import StartCache, code_fingerprint, key_of
 
 Notify = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class Listed:
-    """The list as read from its source, with its abstracts attached."""
+    """The list as read from its source, with its abstracts attached.
+
+    ``key`` names what it was parsed from (``listed_key``: the list's text, the abstracts
+    file, the parser's code); ``skipped`` are the abstracts file's warnings, kept with the
+    parse so a start that reads it from the cache says them too."""
 
     source: ListSource
     paper_list: PaperList
+    key: str = ""
+    skipped: tuple[str, ...] = ()
 
 
-def read_listed(settings: Settings, notify: Notify) -> Listed:
+PARSED = "parsed"  # the start cache's kind for the parsed list
+
+
+def read_listed(settings: Settings, notify: Notify, cache: StartCache | None = None) -> Listed:
     """Read and parse the list, then attach the abstracts of ``--abstracts`` or the list's own
-    cache file (a missing cache is fine unless it was named); warnings go to ``notify``."""
+    cache file (a missing cache is fine unless it was named); warnings go to ``notify``.
+
+    When ``cache`` holds the parse of this very text and abstracts file (by their hashes), it
+    is used instead of parsing again (``start_cache.py``; 25 s at 100,000 entries)."""
     s = settings
     source = read_list(
         s.list_source,
@@ -40,14 +56,41 @@ def read_listed(settings: Settings, notify: Notify) -> Listed:
     )
     for message in source.warnings:
         notify(f"warning: {message}")
-    parsed = parse_list(source.text)
     explicit = s.abstracts is not None
-    records, skipped = read_abstracts(s.abstracts_path(), missing_ok=not explicit)
+    path = s.abstracts_path()
+    key = listed_key(source.text, path, explicit)
+    found = cache.load(PARSED, key) if cache is not None and key else None
+    if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], PaperList):
+        parsed, skipped = found
+    else:
+        parsed = parse_list(source.text)
+        records, skipped = read_abstracts(path, missing_ok=not explicit)
+        if records:
+            parsed = parsed.with_papers(attach_abstracts(parsed.papers, records))
     for message in skipped:
         notify(f"warning: {message}")
-    if records:
-        parsed = parsed.with_papers(attach_abstracts(parsed.papers, records))
-    return Listed(source, parsed)
+    return Listed(source, parsed, key, tuple(skipped))
+
+
+def listed_key(text: str, abstracts: Path, explicit: bool) -> str:
+    """The parse's cache key: the list's text, the abstracts file's bytes and the code of
+    ``corpus`` (parser, records, abstracts matching); "" (no caching) when the file named by
+    ``--abstracts`` cannot be read, so its error is raised as before."""
+    try:
+        data = abstracts.read_bytes()
+    except FileNotFoundError:
+        if explicit:
+            return ""
+        data = None
+    except OSError:
+        return ""
+    fingerprint = code_fingerprint(corpus)
+    return key_of(
+        PARSED,
+        fingerprint,
+        key_of(text),
+        "no abstracts" if data is None else hashlib.sha256(data).hexdigest(),
+    )
 
 
 def open_embedder(settings: Settings) -> Embedder:

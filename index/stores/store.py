@@ -9,7 +9,10 @@ Layout of an index directory::
 A build writes a whole new generation, then switches ``CURRENT`` with one ``os.replace``;
 an interrupted build (even SIGKILL) leaves the previous generation in use and a stray folder
 that the next build sweeps. The manifest records a SHA-256 of each data file, so a truncated
-or overwritten file is caught before numpy or FAISS parse it.
+or overwritten file is caught before numpy or FAISS parse it (the files are hashed as
+they stream past, then memory-mapped read-only: the vectors and the FAISS index's lists are
+the page cache's pages, not a second copy in the process, and a file is never rewritten in
+place, only replaced by a new generation).
 """
 
 from __future__ import annotations
@@ -196,28 +199,38 @@ class IndexStore:
             )
         arrays = []
         for filename in _DATA_FILES:
+            path = gen / filename
             try:
-                data = (gen / filename).read_bytes()
+                with path.open("rb") as handle:  # streamed: the file is never held in memory
+                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
             except FileNotFoundError:
                 raise
             except OSError as err:
                 raise self._unreadable(f"{filename} cannot be read ({_reason(err)})") from err
             expected = manifest.checksums.get(filename)
-            if expected and hashlib.sha256(data).hexdigest() != expected:
+            if expected and digest != expected:
                 raise self._unreadable(f"{filename} does not match its checksum (damaged)")
             try:
-                arrays.append(np.load(io.BytesIO(data), allow_pickle=False))
+                # memory-mapped, read-only: the page cache's copy is the process's copy
+                arrays.append(np.load(path, mmap_mode="r", allow_pickle=False))
+            except FileNotFoundError:
+                raise
             except _READ_ERRORS as err:
                 raise self._unreadable(f"{filename} is damaged ({_reason(err)})") from err
         vectors, blob = arrays
         try:
-            index = faiss.deserialize_index(blob)
+            index = _faiss_over(blob)
         except _READ_ERRORS as err:
             raise self._unreadable(f"index.faiss.npy is damaged ({_reason(err)})") from err
         shape = (len(manifest.ids), manifest.dim)
-        if vectors.shape != shape or index.ntotal != len(vectors) or index.d != manifest.dim:
+        if (
+            vectors.dtype != np.float32
+            or vectors.shape != shape
+            or index.ntotal != len(vectors)
+            or index.d != manifest.dim
+        ):
             raise self._unreadable("its files disagree on the number or size of entries")
-        return StoredIndex(manifest, vectors.astype(np.float32, copy=False), index, name)
+        return StoredIndex(manifest, np.asarray(vectors), index, name)
 
     def _current_or_none(self) -> str | None:
         try:
@@ -257,6 +270,18 @@ def _reason(err: BaseException) -> str:
             return "the directory is read-only"
         return err.strerror or type(err).__name__
     return type(err).__name__
+
+
+def _faiss_over(blob: np.ndarray) -> faiss.Index:
+    """The FAISS index serialised in ``blob`` (a mapped file), reading its vectors in place
+    where FAISS can (ZeroCopyIOReader, FAISS 1.10 and later), else copied."""
+    blob = np.ascontiguousarray(blob, dtype=np.uint8)
+    zero_copy = getattr(faiss, "ZeroCopyIOReader", None)
+    if zero_copy is None or not blob.size:
+        return faiss.deserialize_index(np.array(blob))
+    index = faiss.read_index(zero_copy(faiss.swig_ptr(blob), blob.size), 0)
+    index.referenced_objects = [blob]  # FAISS's own way: whoever holds the index holds blob
+    return index
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
