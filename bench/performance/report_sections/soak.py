@@ -20,6 +20,12 @@ def _row(what: str, ratio: float | None, target: str, context: str) -> str:
     return f"| {what} | {ratio:.2f}x | {target}x | {mark} | {context} |"
 
 
+def _mean_load(r: dict, start: float, end: float) -> str:
+    """The mean 1-minute load average of the samples taken between ``start`` and ``end``."""
+    loads = [s[3] for s in r["samples"] if start <= s[0] <= end]
+    return f"{sum(loads) / len(loads):.1f}" if loads else "–"
+
+
 def soak_rows(r: dict | None) -> list[str]:
     """The ratio table's rows: RSS at the end against 20 minutes before, p99 last/first."""
     if not r:
@@ -66,9 +72,11 @@ def soak_section(r: dict | None) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, s in r["per_op"].items():
+        cells = [s[k] for k in ("p50_ms", "p95_ms", "p99_ms", "first_p99_ms", "last_p99_ms")]
         ops.append(
-            f"| {name} | {s['requests']:,} | {s['refused_429']:,} | {s['p50_ms']} | "
-            f"{s['p95_ms']} | {s['p99_ms']} | {s['first_p99_ms']} | {s['last_p99_ms']} |"
+            f"| {name} | {s['requests']:,} | {s['refused_429']:,} | "
+            + " | ".join("–" if c is None else str(c) for c in cells)
+            + " |"
         )
     reloads = [
         "| at (min) | how | build (s) | reload (s) | papers | added / removed | embedded | "
@@ -115,7 +123,9 @@ def soak_section(r: dict | None) -> list[str]:
         f"peak {r['rss_peak_mb']} MB (after start: {r['rss_after_start_mb']} MB); slope over "
         f"the last {two_thirds} {r['rss_slope_mb_per_min']} MB/min.",
         f"- p99 of the answered requests: {r['p99_first_ms']} ms in the first {sixth}, "
-        f"{r['p99_last_ms']} ms in the last; reloads in them: {in_first} and {in_last}.",
+        f"{r['p99_last_ms']} ms in the last; reloads in them: {in_first} and {in_last}; the "
+        f"machine's load average meanwhile {_mean_load(r, 0, d / 6)} and "
+        f"{_mean_load(r, r['seconds'] - d / 6, r['seconds'])}.",
         f"- The machine: {r['cores']} cores shared with other work during the run (other "
         f"sessions building and testing): load average (1 min) {r['load1_mean']} on average, "
         f"{r['load1_max']} at most; the cores {r['machine_busy_mean']:.0%} busy; the server "
