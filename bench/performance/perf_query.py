@@ -13,7 +13,7 @@ to a server, so no cache can help. In every repeat, side by side:
   ``encode``; the fastest is the baseline (so the ratio is the service's own overhead);
 * HTTP, one client, on the same queries: ``GET /search`` in the default (hybrid) mode, and
   on fresh queries in ``mode=dense`` (the same work as the baseline plus the service); these
-  two and the service's engine in process alternate in four parts of each repeat, each client
+  two and the service's engine in process alternate in eight parts of each repeat, each client
   on a kept-alive connection whose first (untimed) query is a fresh one;
 * HTTP throughput and latency with 8 and 32 concurrent clients (asyncio, keep-alive
   connections, a lean client that costs microseconds per request, as wrk would; one row with
@@ -55,7 +55,7 @@ from secml_papers.index.embedding.batching import BatchingEmbedder
 from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
 from secml_papers.service.library import Library
 
-CHUNKS = 4  # parts of a repeat's one-client runs, interleaved
+CHUNKS = 8  # parts of a repeat's one-client runs, interleaved (and each first in turn)
 
 
 def served_by() -> dict[str, str]:
@@ -70,9 +70,10 @@ def served_by() -> dict[str, str]:
 def one_client(
     baseline: Baseline, url: str, same: list[str], fresh: list[str], warm: str
 ) -> dict[str, dict]:
-    """The ratio's three rows, interleaved in ``CHUNKS`` parts so that each sees the same
-    moments of a shared machine: the service's engine in process, HTTP hybrid on the same
-    queries, HTTP dense on fresh ones (one keep-alive client each, warmed by one query)."""
+    """The ratio's three rows, interleaved in ``CHUNKS`` parts, each first in turn, so that
+    they see the same moments of a shared machine: the service's engine in process, HTTP
+    hybrid on the same queries, HTTP dense on fresh ones (one keep-alive client each, warmed
+    by one query)."""
     times: dict[str, list[float]] = {
         f"in-process, {ENGINE_NAME}": [],
         "HTTP hybrid, 1 client": [],
@@ -81,9 +82,16 @@ def one_client(
     names = list(times)
     for c in range(CHUNKS):
         part = slice(c * len(same) // CHUNKS, (c + 1) * len(same) // CHUNKS)
-        times[names[0]] += baseline.times(same[part])
-        times[names[1]] += http_times(url, same[part], f"{warm} {c}")
-        times[names[2]] += http_times(url, fresh[part], f"{warm} {c} dense", mode="dense")
+        tag = f"{warm} {c}"  # the untimed first query of each connection
+        runs = {
+            names[0]: lambda part=part: baseline.times(same[part]),
+            names[1]: lambda part=part, tag=tag: http_times(url, same[part], tag),
+            names[2]: lambda part=part, tag=tag: http_times(
+                url, fresh[part], f"{tag} dense", mode="dense"
+            ),
+        }
+        for name in names[c % 3 :] + names[: c % 3]:  # each goes first in turn
+            times[name] += runs[name]()
     out = {}
     for name, seconds in times.items():
         out[name] = {"p50_ms": pct(seconds, 50) * 1000, "p95_ms": pct(seconds, 95) * 1000}
