@@ -230,7 +230,7 @@ class Library:
         sections = listed.paper_list.sections
         index = PaperIndex(papers, sections, stored, self.embedder)
         cache = StartCache(generation_folder(self.store, stored.generation), self.notify)
-        if listed.key and not cache.has(PARSED, listed.key):
+        if listed.key and not (listed.cached and cache.has(PARSED, listed.key)):
             cache.save(PARSED, listed.key, (listed.paper_list, listed.skipped))
         warm_search(index, cache)
         key = categorizer_key(listed.key, stored, self.embedder, len(papers), sections)

@@ -8,7 +8,7 @@ Keys (any difference means another file, never a stale one):
 * BM25 tables: the texts they index, in order, and the code of ``index/lexical.py`` with
   the bm25s and PyStemmer versions;
 * the categorizer: the parse's key (the list's text, abstracts and parser code, so the
-  papers and sections), the generation and its vectors' checksums, the model's name, and the
+  papers and sections), the generation (its name and manifest), the model's name, and the
   code of ``index/categorize/`` and ``index/lexical.py`` with the NumPy and bm25s versions, so
   a change to the categorizer's scoring is never answered by an old fit.
 """
@@ -31,6 +31,7 @@ BM25 = "bm25"
 CATEGORIZER = "categorizer"
 # recomputed on demand if ever read again; not worth their room in the file (and in memory)
 _NOT_KEPT = ("_training", "derived")
+_PACKAGES = ("numpy", "scipy", "scikit-learn", "bm25s", "PyStemmer")
 
 
 def current_folder(store: VectorStore) -> Path | None:
@@ -76,9 +77,10 @@ def categorizer_key(
     if not listed_key:
         return ""
     m = stored.manifest
-    sums = sorted(dict(getattr(m, "checksums", {}) or {}).items())
-    code = code_fingerprint(categorize, lexical, packages=("numpy", "bm25s", "PyStemmer"))
-    generation = (stored.generation, m.model, m.dim, m.list_hash, m.built_at, sums)
+    code = code_fingerprint(categorize, lexical, packages=_PACKAGES)
+    # a generation's files are written once (and checked against their checksums on load):
+    # its name and manifest name its vectors
+    generation = (stored.generation, m.model, m.dim, m.list_hash, m.built_at, m.ids[:1])
     return key_of(CATEGORIZER, code, listed_key, generation, embedder.name, papers, len(sections))
 
 

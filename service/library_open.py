@@ -36,6 +36,7 @@ class Listed:
     paper_list: PaperList
     key: str = ""
     skipped: tuple[str, ...] = ()
+    cached: bool = False  # read from the start cache, not parsed
 
 
 PARSED = "parsed"  # the start cache's kind for the parsed list
@@ -62,14 +63,16 @@ def read_listed(settings: Settings, notify: Notify, cache: StartCache | None = N
     found = cache.load(PARSED, key) if cache is not None and key else None
     if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], PaperList):
         parsed, skipped = found
+        cached = True
     else:
+        cached = False
         parsed = parse_list(source.text)
         records, skipped = read_abstracts(path, missing_ok=not explicit)
         if records:
             parsed = parsed.with_papers(attach_abstracts(parsed.papers, records))
     for message in skipped:
         notify(f"warning: {message}")
-    return Listed(source, parsed, key, tuple(skipped))
+    return Listed(source, parsed, key, tuple(skipped), cached)
 
 
 def listed_key(text: str, abstracts: Path, explicit: bool) -> str:

@@ -10,8 +10,8 @@ is never read, so a stale cache cannot be used.
 A file is ``MAGIC``, the full key, the SHA-256 of the payload, then the payload: a pickle.
 A file that is truncated, damaged or written by other code is ignored (with a warning) and
 computed again, never trusted: the checksum is verified before anything is unpickled, and
-the unpickler only builds records of this package, NumPy arrays, bm25s tables and builtin
-containers (``_SafeUnpickler``), never calls an arbitrary function.
+the unpickler only builds instances of the classes of this package, NumPy, SciPy,
+scikit-learn and bm25s, and builtin containers (``_SafeUnpickler``), never calls a function.
 
 Large arrays the cached object shares with the index (the vectors, the papers, the model)
 are not written: they are pickled as references (``shared``) and filled in on load, so the
@@ -47,28 +47,25 @@ _NUMPY = {
     ("numpy.core.numeric", "_frombuffer"),
 }
 _BUILTINS = {"set", "frozenset", "slice", "complex", "bytearray", "range"}
-_OTHER = {("bm25s", "BM25")}
+# classes (only) of these packages: records, arrays, scalars, bm25s and scikit-learn tables
+_CLASSES_FROM = {"secml_papers", "numpy", "scipy", "sklearn", "bm25s"}
 
 
 class _SafeUnpickler(pickle.Unpickler):
-    """Builds only data: this package's classes, arrays, bm25s tables, builtin containers."""
+    """Builds only data: classes of this package, NumPy, SciPy, scikit-learn and bm25s, and
+    builtin containers; no function other than NumPy's array constructors."""
 
     def __init__(self, data: bytes, shared: Mapping[str, object]) -> None:
         super().__init__(io.BytesIO(data))
         self.shared = shared
 
     def find_class(self, module: str, name: str) -> object:
-        allowed = (
-            (module, name) in _NUMPY
-            or (module, name) in _OTHER
-            or (module == "builtins" and name in _BUILTINS)
-            or module == "numpy.dtypes"
-            or module.startswith("secml_papers.")
-        )
-        if not allowed:
+        if (module, name) in _NUMPY or (module == "builtins" and name in _BUILTINS):
+            return super().find_class(module, name)
+        if module.split(".")[0] not in _CLASSES_FROM:
             raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a cache")
         found = super().find_class(module, name)
-        if module.startswith("secml_papers.") and not isinstance(found, type):
+        if not isinstance(found, type):  # a class builds data; a function could do anything
             raise pickle.UnpicklingError(f"{module}.{name} is not a class")
         return found
 
@@ -186,8 +183,9 @@ _fingerprints: dict[tuple[str, ...], str] = {}
 
 
 def code_fingerprint(*modules: ModuleType, packages: Iterable[str] = ()) -> str:
-    """What the cached object's code is: the source of ``modules`` (every module of a package),
-    the versions of Python and of ``packages``. Any change to that code makes new keys."""
+    """What the cached object's code is: the files of ``modules`` (every file in a package's
+    folder: its modules and data such as a fitted table), the versions of Python and of
+    ``packages``. Any change to that code makes new keys."""
     names = tuple(m.__name__ for m in modules) + tuple(packages)
     found = _fingerprints.get(names)
     if found is not None:
@@ -198,12 +196,18 @@ def code_fingerprint(*modules: ModuleType, packages: Iterable[str] = ()) -> str:
             digest.update(f"{module.__name__}/{path.name}\0".encode())
             digest.update(path.read_bytes())
     for package in packages:
-        digest.update(f"{package}=={metadata.version(package)}\0".encode())
+        try:
+            version = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            version = "absent"
+        digest.update(f"{package}=={version}\0".encode())
     _fingerprints[names] = digest.hexdigest()
     return _fingerprints[names]
 
 
 def _sources(module: ModuleType) -> list[Path]:
-    if hasattr(module, "__path__"):  # a package: every module in it
-        return sorted(p for folder in module.__path__ for p in Path(folder).glob("*.py"))
+    if hasattr(module, "__path__"):  # a package: every file in its folders
+        return sorted(
+            p for folder in module.__path__ for p in Path(folder).iterdir() if p.is_file()
+        )
     return [Path(str(module.__file__))]
