@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/performance/perf_report.py [--docs DIR]      (needs the `bench` extra)
 
-Reads ``$SECML_BENCH_OUT/{build,query,threads,peer,scale,checkpr,memory,soak}.json`` (a missing
+Reads ``$SECML_BENCH_OUT/{build,query,threads,peer,scale,checkpr,memory,soak,startup}.json`` (a missing
 one is reported as not run) and writes ``benchmarks.md`` with bench-query.png, bench-build.png,
 bench-scale.png and bench-soak.png into ``--docs`` (default: the repository's docs/;
 ``make bench-quick`` points it at the results folder so a smoke run never touches the docs). Every number comes from the
@@ -28,6 +28,7 @@ from bench.common.paths import DOCS
 from bench.common.results import RESULTS
 from bench.performance.report_sections import sections
 from bench.performance.report_sections.soak import plot_soak, soak_rows
+from bench.performance.report_sections.startup import startup_rows
 
 START = "<!-- bench/performance/perf_report.py writes from here -->"
 END = "<!-- bench/performance/perf_report.py writes to here; other sections follow -->"
@@ -261,12 +262,14 @@ def main() -> int:
     for name, (data, draw) in plots.items():
         if data:
             draw(data, args.docs / f"bench-{name}.png")
-    table = targets(b, q, p, s, c) + soak_rows(k)
+    up = load("startup")
+    table = targets(b, q, p, s, c) + soak_rows(k) + startup_rows(up)
     earlier = load_all(args.earlier) if args.earlier else None
     if earlier:
         before = targets(*earlier[:5]) + soak_rows(load("soak", args.earlier))
+        before += startup_rows(load("startup", args.earlier))
         table = with_earlier(table, before)
-    text = "\n".join(sections(table, b, q, p, s, c, m, earlier, soak=k))
+    text = "\n".join(sections(table, b, q, p, s, c, m, earlier, soak=k, startup=up))
     page = args.docs / "benchmarks.md"
     page.write_text(merge(page.read_text() if page.exists() else "", text))
     print(text)

@@ -2,7 +2,8 @@
 
 Every figure is read from the results; the sentences only say what the figures mean. One
 module per section of the page: header, build, query (and the peer), scale, checkpr (and
-memory), int8 (the int8 engine against float32), soak, diagnosis.
+memory), startup (100,000 entries cold and warm), int8 (the int8 engine against float32), soak,
+diagnosis.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from bench.performance.report_sections.int8 import int8_section
 from bench.performance.report_sections.query import peer_section, query_section
 from bench.performance.report_sections.scale import scale_section
 from bench.performance.report_sections.soak import soak_section
+from bench.performance.report_sections.startup import startup_section
 
 
-def sections(targets: list[str], b, q, p, s, c, m, earlier=None, soak=None) -> list[str]:
+def sections(
+    targets: list[str], b, q, p, s, c, m, earlier=None, soak=None, startup=None
+) -> list[str]:
     return [
         *header([b, q, p, s, c, m]),
         "## Ratios against the targets",
@@ -42,6 +46,7 @@ def sections(targets: list[str], b, q, p, s, c, m, earlier=None, soak=None) -> l
         *scale_section(s),
         *checkpr_section(c),
         *memory_section(m),
+        *startup_section(startup),
         *int8_section(),  # reads $SECML_BENCH_OUT/int8.json itself
         *soak_section(soak),
         *diagnosis(b, q, p, c, m, earlier),
