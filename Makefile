@@ -7,7 +7,7 @@ QUICK_OUT ?= /tmp/secml-bench-perf-quick
 # sizes above this skip HNSW: at 1M vectors its build had not finished after 35 minutes under
 # nice on the busy 2-core machine of docs/benchmarks.md; raise it to include them
 MAX_HNSW ?= 100000
-SCRIPTS = perf_build perf_query perf_threads perf_peer perf_checkpr perf_memory
+SCRIPTS = perf_build perf_query perf_threads perf_peer perf_checkpr perf_memory perf_startup
 
 .PHONY: bench bench-quick bench-scale bench-report
 
