@@ -15,20 +15,18 @@ import argparse
 import json
 import os
 import pickle
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from bench.common.paths import DOCS, ROOT
+from bench.common.paths import DOCS
+from bench.quality.fit_stance import HISTORIES, PATHS, all_examples, clone_all, without
+from secml_papers.index.categorize import stance
 from secml_papers.index.categorize.verdict import reweigh, word
 from secml_papers.index.embedding.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder
 from secml_papers.index.evaluation.replay_stats import figures
 from secml_papers.service.replay import run_replay
 
-HISTORIES = ROOT.parent / "shared" / "datasets" / "list-histories"
-# The list kept in one file per topic: its topics are the files (README.md held it earlier).
-PATHS = {"ThuCCSLab+Awesome-LM-SSP": ["collection/paper/*/*.md"]}
 # Its recent steps re-check lists of thousands of entries: the most recent ones by default
 # (--full replays all of them: hours on 2 cores; 40 steps took about 5 minutes here).
 LIMITS = {"ThuCCSLab+Awesome-LM-SSP": 40}
@@ -124,27 +122,29 @@ def main() -> int:
     )
     parser.add_argument("--full", action="store_true", help="no default limit for any list")
     parser.add_argument("--no-docs", action="store_true", help="leave docs/quality.md alone")
+    parser.add_argument(
+        "--no-stance", action="store_true", help="without the stance model (an ablation)"
+    )
     args = parser.parse_args()
     if not HISTORIES.is_dir():
         raise SystemExit(f"{HISTORIES} is missing: the replay needs ../shared/datasets")
     embedder = SentenceTransformerEmbedder(DEFAULT_MODEL)
     per_list, report = {}, {"model": embedder.name, "lists": {}, "started": time.ctime()}
-    bundles = sorted(HISTORIES.glob("*.bundle"))
     with tempfile.TemporaryDirectory() as scratch:
-        for bundle in bundles:
-            name = bundle.stem
+        repos = clone_all(Path(scratch))
+        examples = all_examples(repos)  # the stance model is judged leave-one-list-out
+        for name, repo in repos.items():
             if args.only and name not in args.only:
                 continue
-            repo = Path(scratch) / name
-            subprocess.run(["git", "clone", "-q", str(bundle), str(repo)], check=True)
             print(f"== {name}", flush=True)
-            results, found, about = run_replay(
-                repo,
-                PATHS.get(name, []),
-                embedder,
-                limit=args.limit or (None if args.full else LIMITS.get(name)),
-                progress=False,
-            )
+            with stance.using(None if args.no_stance else without(examples, name)):
+                results, found, about = run_replay(
+                    repo,
+                    PATHS.get(name, []),
+                    embedder,
+                    limit=args.limit or (None if args.full else LIMITS.get(name)),
+                    progress=False,
+                )
             per_list[name] = results
             limited = args.limit or (None if args.full else LIMITS.get(name))
             report["lists"][name] = {

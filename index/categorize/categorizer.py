@@ -6,7 +6,9 @@ heading path, BM25); a conditional logit learnt from the list itself weighs them
 temperature calibrates the result (``calibration.py``). Both are fitted once, on first use,
 by leave-one-out over the list's entries (a bounded sample of them on a long list,
 ``training.py``): a few matrix products, then cached; ``reuse.py`` reuses the fit for
-another version of the list with the same entries (check-pr's BASE).
+another version of the list with the same entries (check-pr's BASE). Last, a word model
+learnt once across real lists tilts the sections whose headings name an attack or a defense
+by how the title reads (``stance.py``).
 
 Why this and not plain nearest-neighbour voting: on the OWASP benchmark (docs/quality.md) the
 combiner places new papers better, and its confidence means what it says, so one threshold
@@ -23,6 +25,7 @@ from functools import cached_property
 import numpy as np
 
 from secml_papers.corpus.records import Paper, Section
+from secml_papers.index.categorize import stance
 from secml_papers.index.categorize.calibration import Combiner, fit_calibrated, softmax
 from secml_papers.index.categorize.features import (
     FEATURES,
@@ -113,6 +116,7 @@ class Categorizer:
         index = {path: j for j, path in enumerate(self.candidates)}
         self.labels = np.array([index.get(p.section, -1) for p in self.papers], dtype=np.int64)
         self.design: Design | None = None  # the probes' inverse, when shared (reuse.py)
+        self.stance = stance.active()  # attack or defense, by a title's words (stance.py)
         self.derived: dict[tuple, Categorizer] = {}  # other candidates, same entries (reuse.py)
 
     @cached_property
@@ -233,10 +237,21 @@ class Categorizer:
     def model(self) -> Combiner:
         return self._fitted[0]
 
-    @property
+    @cached_property
     def held_out(self) -> np.ndarray | None:
-        """Out-of-fold confidences of the labelled entries (None when too few to fit)."""
-        return self._fitted[1]
+        """Out-of-fold confidences of the labelled entries (None when too few to fit), with
+        the stance's offsets as a new paper gets them."""
+        held = self._fitted[1]
+        if held is None:
+            return None
+        titles = [self.texts[i] for i in self.labelled]
+        return softmax(np.log(np.maximum(held, 1e-300)) + self.stance_offsets(titles))
+
+    def stance_offsets(self, titles: Sequence[str]) -> np.ndarray:
+        """(titles, candidates): what the stance adds to the calibrated logits."""
+        if self.stance is None:
+            return np.zeros((len(titles), len(self.candidates)))
+        return self.stance.offsets(titles, self.candidates)
 
     @property
     def temperature(self) -> float:
@@ -265,7 +280,8 @@ class Categorizer:
         hidden = np.zeros((1, len(self.papers)), dtype=bool)
         hidden[0, list(exclude)] = True
         features = self.features(vector.reshape(1, -1), [text], hidden)
-        confidences = softmax(self.model.logits(features)[0] / self.model.temperature)
+        logits = self.model.logits(features)[0] / self.model.temperature
+        confidences = softmax(logits + self.stance_offsets([text])[0])
         return self.categorization(confidences, vector, features[0], exclude)
 
     def categorization(

@@ -16,6 +16,7 @@ import re
 _FILLER = {"paper", "papers", "work", "works", "method", "methods", "and", "the", "on", "of"}
 _KINDS = (
     (
+        "defense",
         {
             "defense",
             "defence",
@@ -32,24 +33,44 @@ _KINDS = (
         "mitigating adversarial inputs, guards, purification and repair",
     ),
     (
+        "attack",
         {"attack", "attacks", "attacking", "adversarial"},
         "attacking models: adversarial examples and perturbations, poisoning, evasion, "
         "fooling and manipulating them",
     ),
     (
+        "survey",
         {"survey", "surveys", "review", "reviews", "overview", "overviews"},
         "a survey, review or overview of the field",
     ),
     (
+        "benchmark",
         {"benchmark", "benchmarks", "evaluation", "toolkit", "toolkits", "tools"},
         "benchmarks, evaluation, toolkits and frameworks",
     ),
     (
+        "certified",
         {"certified", "certification", "verification", "provable"},
         "certified robustness, provable guarantees and verification",
     ),
 )
 _WORD = re.compile(r"[a-z]+")
+
+
+def kind_of(name: str) -> str:
+    """The common kind a section named ``name`` is ("defense", "attack", "survey",
+    "benchmark", "certified"), or "" when its name says more than its kind.
+
+    >>> kind_of("Defense Papers"), kind_of("2.1 Targeted Attack"), kind_of("Membership Inference")
+    ('defense', 'attack', '')
+    """
+    words = set(_WORD.findall(name.casefold())) - _FILLER
+    if not words:
+        return ""
+    for kind, names, _ in _KINDS:
+        if words & names and len(words - names) <= 1:  # "Defense", "Targeted Attack"
+            return kind
+    return ""
 
 
 def kind_description(name: str) -> str:
@@ -62,10 +83,5 @@ def kind_description(name: str) -> str:
     >>> kind_description("Membership Inference Attacks")
     ''
     """
-    words = set(_WORD.findall(name.casefold())) - _FILLER
-    if not words:
-        return ""
-    for kind, description in _KINDS:
-        if words & kind and len(words - kind) <= 1:  # "Defense", "Targeted Attack"
-            return description
-    return ""
+    kind = kind_of(name)
+    return next((said for k, _, said in _KINDS if k == kind), "") if kind else ""
