@@ -40,10 +40,21 @@ from bench.common.measure import median, rss_mb, timed
 from bench.common.models import export_engine
 from bench.common.processes import RandomEmbedder, Server, cli_env
 from bench.common.results import RESULTS, save
+from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
 
 QUERIES = [str(p["title"]) for p in distinct_papers()[:20]]
+
+
+class StandIn(RandomEmbedder):
+    """Random unit vectors under the name of the model ``serve`` runs by default (its engine
+    included: int8 is ``...+int8``), so ``serve`` takes the stored index as its own."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        served = Settings()
+        self.name = SentenceTransformerEmbedder(served.model, engine=served.engine).name
 
 
 def big_list(entries: int) -> str:
@@ -90,9 +101,9 @@ def index_part(entries: int, work: Path) -> dict:
         cache_dir=work / "cache",
         data_dir=work / "data",
     )
-    built = timed(Library(settings, RandomEmbedder()).build)
+    built = timed(Library(settings, StandIn()).build)
     before = rss_mb()
-    library = Library(settings, RandomEmbedder())
+    library = Library(settings, StandIn())
     load_s = timed(library.index)
     loaded = rss_mb()
     index = library.index()
@@ -120,7 +131,7 @@ def calibration_seconds(entries: int, work: Path) -> float:
     list_path = work / f"calib-{entries}.md"
     list_path.write_text(big_list(entries))
     settings = Settings(list_source=str(list_path), index_dir=work / f"calib-{entries}")
-    library = Library(replace(settings, cache_dir=work / "cache"), RandomEmbedder())
+    library = Library(replace(settings, cache_dir=work / "cache"), StandIn())
     library.index()
     return timed(lambda: library.categorizer.temperature)
 

@@ -19,8 +19,9 @@ Each process is timed from its launch to the first answer of ``/health``, then o
 ``--requests`` mixed requests follow on one connection (of ten: six searches, two related,
 one categorize, one check-pr of the bundled list with two added entries; check-pr's body is
 capped at 2 MB, so it cannot carry the big list) and the server's RSS (VmRSS) is read.
-Where the time of a start goes is measured in this process too (``in_process``): each step
-of what ``serve`` does before it answers, cold and warm, with the RSS after each.
+Where the time of a start goes is measured step by step too (``in_process``): each step of
+what ``serve`` does before it answers, in a fresh process with the stand-in embedder (no
+model), cold and warm, with the process's RSS growth after each.
 
 Targets (issue 17): /health <= 5 s, first /search <= 6 s, first /categorize <= 10 s, RSS after
 1,000 mixed requests <= 1,000 MB (warm starts, the median). Results:
@@ -30,9 +31,11 @@ Targets (issue 17): /health <= 5 s, first /search <= 6 s, first /categorize <= 1
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,9 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, fo
 from bench.common.datasets import distinct_papers
 from bench.common.measure import rss_mb
 from bench.common.models import export_engine
-from bench.common.processes import RandomEmbedder, Server, cli_env
+from bench.common.processes import Server, cli_env
 from bench.common.results import RESULTS, save
-from bench.performance.perf_memory import big_list
+from bench.performance.perf_memory import StandIn, big_list
 from secml_papers.corpus.storage import read_list
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
@@ -61,6 +64,12 @@ ADDED = """
 - **Certified Defenses Against Stand-in Backdoors in Federated Startup Benchmarks** (ICML 2031) [[paper](https://e.org/new-1)]
 - **Membership Inference on Memory-Mapped Vectors** (NeurIPS 2031) [[paper](https://e.org/new-2)]
 """
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def clear_caches(index_dir: Path) -> int:
@@ -97,10 +106,18 @@ def serve_once(mode: str, env: dict[str, str], index_dir: Path, work: Path, args
     removed = clear_caches(index_dir) if mode == "cold" else 0
     log = work / f"serve-{mode}-{time.monotonic_ns()}.log"
     server = Server(env, log)  # times /health, then a first /search
+    cpu_to_search = cpu_seconds(server.proc.pid)  # its own CPU: less swayed by the load
     try:
         with httpx.Client(base_url=server.url, timeout=3600) as client:
             asked = time.perf_counter()
-            client.post("/categorize", json={"title": data["queries"][0]}).raise_for_status()
+            refused = 0
+            while True:  # a cold start's fit outlasts the time budget: 503, asked again
+                answer = client.post("/categorize", json={"title": data["queries"][0]})
+                if answer.status_code not in (429, 503):
+                    break
+                refused += 1
+                time.sleep(0.2)
+            answer.raise_for_status()
             categorize_s = server.first_search_s + time.perf_counter() - asked
             rss_ready = server.rss_mb()
             requests = mixed(client, args.requests, data["queries"], data["ids"])
@@ -109,7 +126,9 @@ def serve_once(mode: str, env: dict[str, str], index_dir: Path, work: Path, args
             "caches_removed": removed,
             "health_s": server.health_s,
             "first_search_s": server.first_search_s,
+            "cpu_s_to_first_search": cpu_to_search,
             "first_categorize_s": categorize_s,
+            "categorize_refused": refused,
             "rss_after_first_requests_mb": rss_ready,
             "rss_after_requests_mb": server.rss_mb(),
             "requests": args.requests,
@@ -121,22 +140,40 @@ def serve_once(mode: str, env: dict[str, str], index_dir: Path, work: Path, args
 
 
 def in_process(settings: Settings, mode: str) -> dict:
-    """What ``serve`` does before it answers, step by step, in this process."""
+    """What ``serve`` does before it answers, step by step, in a fresh process."""
     if mode == "cold":
         clear_caches(settings.resolved_index_dir())
-    library = Library(settings, RandomEmbedder())
-    steps: dict[str, dict] = {}
+    folders = [str(settings.list_source), str(settings.index_dir), str(settings.cache_dir)]
+    run = subprocess.run(
+        [sys.executable, __file__, "--steps", *folders, str(settings.data_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def steps(list_source: str, index_dir: str, cache_dir: str, data_dir: str) -> dict:
+    settings = Settings(
+        list_source=list_source,
+        index_dir=Path(index_dir),
+        cache_dir=Path(cache_dir),
+        data_dir=Path(data_dir),
+    )
+    library = Library(settings, StandIn())
+    out: dict[str, dict] = {}
     before = rss_mb()
 
     def step(name: str, fn) -> None:
         started = time.perf_counter()
         fn()
-        steps[name] = {"s": time.perf_counter() - started, "rss_growth_mb": rss_mb() - before}
+        out[name] = {"s": time.perf_counter() - started, "rss_growth_mb": rss_mb() - before}
 
     step("read and parse the list", lambda: library.paper_list)
     step("load the index, BM25 tables", library.index)
     step("fit the categorizer", lambda: library.categorizer)
-    return steps
+    out["process"] = {"s": 0.0, "rss_growth_mb": before}  # RSS before the steps (imports)
+    return out
 
 
 def summary(runs: list[dict]) -> dict:
@@ -159,7 +196,11 @@ def main() -> int:
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=2, help="cold and warm starts each")
     parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--steps", nargs=4, help=argparse.SUPPRESS)  # the in-process child
     args = parser.parse_args()
+    if args.steps:
+        print(json.dumps(steps(*args.steps)))
+        return 0
     if args.quick:
         args.entries, args.requests, args.repeats = 2000, 100, 1
     work = RESULTS / "startup"
@@ -174,16 +215,16 @@ def main() -> int:
         data_dir=work / "data",
     )
     started = time.perf_counter()
-    Library(settings, RandomEmbedder()).build()
+    Library(settings, StandIn()).build()
     built_s = time.perf_counter() - started
     print(f"built {args.entries:,} entries with random vectors in {built_s:.0f} s", flush=True)
-    papers = Library(settings, RandomEmbedder()).paper_list.papers
+    papers = Library(settings, StandIn()).paper_list.papers
     data = {
         "queries": [str(p["title"]) for p in distinct_papers()[:50]],
         "ids": [p.id for p in papers[:: max(1, len(papers) // 500)]],
     }
-    steps = {mode: in_process(settings, mode) for mode in ("cold", "warm")}
-    print(f"in process: {steps}", flush=True)
+    stepped = {mode: in_process(settings, mode) for mode in ("cold", "warm")}
+    print(f"in process: {stepped}", flush=True)
     env = cli_env(work / "serve", list_path, None)
     env["SECML_PAPERS_INDEX_DIR"] = str(settings.resolved_index_dir())
     export_engine(env)
@@ -192,7 +233,7 @@ def main() -> int:
         for mode in ("cold", "warm"):
             runs.append(serve_once(mode, env, settings.resolved_index_dir(), work, args, data))
             print({k: v for k, v in runs[-1].items() if k != "mixed"}, flush=True)
-    result = {"entries": args.entries, "build_s": built_s, "in_process": steps, "runs": runs}
+    result = {"entries": args.entries, "build_s": built_s, "in_process": stepped, "runs": runs}
     result |= summary(runs)
     for name, t in result["targets"].items():
         print(
