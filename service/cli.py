@@ -84,7 +84,7 @@ def options(
             envvar="SECML_PAPERS_ENGINE",
             show_envvar=True,
             help="How the model runs: onnx (float32 on ONNX Runtime, the default), onnx-int8 "
-            "(its int8 quantization: faster, slightly different vectors) or torch.",
+            "(its int8 quantization: about twice as fast, slightly different vectors) or torch.",
         ),
     ] = None,
     no_build: Annotated[

@@ -12,7 +12,7 @@ from platformdirs import user_cache_path, user_data_path
 
 from secml_papers.corpus.errors import InputError
 from secml_papers.corpus.storage import source_key
-from secml_papers.index.embedding.embedder import DEFAULT_MODEL
+from secml_papers.index.embedding.embedder import DEFAULT_ENGINE, DEFAULT_MODEL
 
 # Options that are also CLI flags (typer reads these variables itself).
 ENV = {
@@ -96,7 +96,7 @@ class Settings:
     milvus_token: str | None = field(default=None, repr=False)
     # how the model runs: "onnx" (float32, index/embedding/onnx_engine.py), "onnx-int8" (its
     # int8 quantization, index/embedding/quantized.py) or "torch"
-    engine: str = "onnx"
+    engine: str = DEFAULT_ENGINE
     # POST /check-pr's "check_links": off unless the operator turns it on; even then only
     # public addresses are reached (docs/security.md)
     http_link_checks: bool = False

@@ -29,17 +29,24 @@ TEXTS = [
     "a",
     "Backdoor attacks on federated learning. " * 80,  # longer than the model reads
 ]
-# bench/quality/int8_compare.py measured the least cosine to float32 at 0.96-0.99 over 700
-# titles and abstracts; a broken quantization (per-tensor scales, a wrong graph) falls lower
-MIN_COSINE = 0.95
+# bench/quality/int8_compare.py measured the least cosine to float32 at 0.984 over 335 titles,
+# 0.987 over them with abstracts and 0.984 over 335 queries; these texts give 0.989-0.995, and
+# 0.930-0.966 with one scale per tensor instead of per channel
+MIN_COSINE = 0.97
 
 
 @pytest.fixture(scope="session")
-def int8_cache(real_embedder, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def float_embedder() -> SentenceTransformerEmbedder:
+    embedder = SentenceTransformerEmbedder(engine="onnx")
+    assert embedder.running == "onnx", embedder.fallback
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def int8_cache(float_embedder, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A cache holding a copy of the session's float graph and nothing else."""
-    real_embedder.embed(["warm"])  # the float graph exists in the session's cache now
     cache = tmp_path_factory.mktemp("int8-cache")
-    graph = exported(resolve_model("all-MiniLM-L6-v2"), real_embedder.cache_dir or _user_cache())
+    graph = exported(resolve_model("all-MiniLM-L6-v2"), _user_cache())  # float_embedder's
     (cache / "onnx").mkdir()
     shutil.copy2(graph, cache / "onnx" / graph.name)
     return cache
@@ -77,8 +84,8 @@ def test_the_int8_graph_is_made_once_beside_the_float_one_and_reused(
     assert int8.stat().st_mtime_ns == stamp
 
 
-def test_int8_vectors_are_close_to_float32_but_not_the_same(real_embedder, int8_embedder) -> None:
-    got, expected = int8_embedder.embed(TEXTS), real_embedder.embed(TEXTS)
+def test_int8_vectors_are_close_to_float32_but_not_the_same(float_embedder, int8_embedder) -> None:
+    got, expected = int8_embedder.embed(TEXTS), float_embedder.embed(TEXTS)
     assert got.shape == expected.shape == (4, 384) and got.dtype == np.float32
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
     cosines = (got * expected).sum(axis=1)
@@ -86,17 +93,25 @@ def test_int8_vectors_are_close_to_float32_but_not_the_same(real_embedder, int8_
     assert np.abs(got - expected).max() > 1e-4  # really another graph, not the float one
 
 
-def test_its_name_says_int8_so_the_index_records_the_precision(
-    real_embedder, int8_embedder
+def test_a_texts_int8_vector_does_not_depend_on_its_batch(int8_embedder) -> None:
+    texts = [f"certified defence number {i} against backdoor attacks" for i in range(8)]
+    together = int8_embedder.embed([*texts, "a much longer text that pads the others " * 9])
+    alone = np.vstack([int8_embedder.embed([t]) for t in texts])
+    assert np.abs(together[:8] - alone).max() < 1e-6  # batched, 0.029 apart (quantized.py)
+
+
+def test_its_name_says_int8_for_the_index_to_record_and_float32_stays_the_default(
+    real_embedder, float_embedder, int8_embedder
 ) -> None:
-    assert real_embedder.name == "all-MiniLM-L6-v2"
+    assert Settings().engine == "onnx" and real_embedder.running == "onnx"
+    assert float_embedder.name == real_embedder.name == "all-MiniLM-L6-v2"
     assert int8_embedder.name == "all-MiniLM-L6-v2+int8"
 
 
 def test_an_index_built_in_float32_is_refused_or_rebuilt_in_int8(
-    real_embedder, int8_embedder, tmp_path: Path
+    float_embedder, int8_embedder, tmp_path: Path
 ) -> None:
-    Library(Settings(index_dir=tmp_path), real_embedder).index()
+    Library(Settings(index_dir=tmp_path), float_embedder).index()
     strict = Library(Settings(index_dir=tmp_path, auto_build=False), int8_embedder)
     with pytest.raises(IndexProblem) as err:
         strict.index()
@@ -105,16 +120,31 @@ def test_an_index_built_in_float32_is_refused_or_rebuilt_in_int8(
     Library(Settings(index_dir=tmp_path), int8_embedder, notify=said.append).index()
     assert IndexStore(tmp_path).load().manifest.model == "all-MiniLM-L6-v2+int8"
     assert any("rebuilding it with all-MiniLM-L6-v2+int8" in s for s in said), said
-    Library(Settings(index_dir=tmp_path), real_embedder).index()
+    Library(Settings(index_dir=tmp_path), float_embedder).index()
     assert IndexStore(tmp_path).load().manifest.model == "all-MiniLM-L6-v2"
 
 
-def test_a_model_int8_cannot_run_is_one_clear_error(tmp_path: Path) -> None:
+def test_a_model_onnx_cannot_run_runs_in_float32_under_its_own_name(tmp_path: Path) -> None:
     model = tmp_path / "model"
     shutil.copytree(resolve_model("all-MiniLM-L6-v2"), model)
     (model / "tokenizer.json").unlink()  # not a model ONNX runs here
     embedder = SentenceTransformerEmbedder(str(model), engine="onnx-int8", cache_dir=tmp_path)
-    with pytest.raises(ModelError, match="the onnx-int8 engine runs only a plain transformer"):
+    assert embedder.running == "torch" and embedder.fallback
+    assert embedder.name == str(model)  # no "+int8": its vectors are float32's
+
+
+def test_an_int8_graph_that_cannot_be_made_is_one_clear_error(
+    float_embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*_args) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(quantized_module, "quantize", fail)
+    (tmp_path / "onnx").mkdir()
+    graph = exported(resolve_model("all-MiniLM-L6-v2"), _user_cache())  # float_embedder's
+    shutil.copy2(graph, tmp_path / "onnx" / graph.name)
+    embedder = SentenceTransformerEmbedder(engine="onnx-int8", cache_dir=tmp_path)
+    with pytest.raises(ModelError, match="the int8 graph of 'all-MiniLM-L6-v2' could not be made"):
         embedder.embed(["backdoor"])
 
 
@@ -128,12 +158,12 @@ def _cli(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_the_setting_chooses_int8_through_the_cli_and_mixing_is_refused(
+def test_the_setting_chooses_the_engine_through_the_cli_and_mixing_is_refused(
     int8_cache: Path, tmp_path: Path
 ) -> None:
     env = {"SECML_PAPERS_CACHE_DIR": str(int8_cache)}
     index = str(tmp_path / "index")
-    built = _cli("--index-dir", index, "build", "--json", **env)
+    built = _cli("--index-dir", index, "build", "--json", **env)  # float32: the default
     assert built.returncode == 0, built.stderr
     refused = _cli(
         "--index-dir", index, "--engine", "onnx-int8", "--no-build", "search", "x", **env
@@ -152,5 +182,5 @@ def test_the_setting_chooses_int8_through_the_cli_and_mixing_is_refused(
     assert "rebuilding it with all-MiniLM-L6-v2+int8" in " ".join(found.stderr.split())
     results = json.loads(found.stdout)["results"]
     assert "randomized smoothing" in results[0]["title"].lower()
-    manifest = json.loads(_cli("--index-dir", index, "build", "--json", **env).stdout)
-    assert manifest["embedded"] > 0  # back to float32: nothing of the int8 index reused
+    again = _cli("--index-dir", index, "--engine", "onnx", "build", "--json", **env)
+    assert json.loads(again.stdout)["embedded"] > 0  # back to float32: no int8 vector reused

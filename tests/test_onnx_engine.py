@@ -75,7 +75,7 @@ def test_a_damaged_graph_in_the_cache_is_exported_again(tmp_path: Path) -> None:
 
     graph = exported(resolve_model("all-MiniLM-L6-v2"), tmp_path)
     graph.write_bytes(graph.read_bytes()[:1000])  # truncated, as by a full disk
-    embedder = SentenceTransformerEmbedder(cache_dir=tmp_path)
+    embedder = SentenceTransformerEmbedder(engine="onnx", cache_dir=tmp_path)
     assert embedder.running == "onnx", embedder.fallback
     assert embedder.embed(["backdoor"]).shape == (1, 384)
     assert graph.stat().st_size > 1_000_000

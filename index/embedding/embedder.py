@@ -23,11 +23,16 @@ from platformdirs import user_cache_path
 from secml_papers.corpus.errors import ModelError
 from secml_papers.index.embedding.onnx_engine import OnnxModel, exported, plain_model
 from secml_papers.index.embedding.packaged import SPLIT_MODELS, split_model_path
+from secml_papers.index.embedding.quantized import BATCH_SIZE as INT8_BATCH
 from secml_papers.index.embedding.quantized import quantized
 from secml_papers.index.embedding.threads import ThreadChooser
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 ENGINES = ("onnx", "onnx-int8", "torch")
+# float32 stays the default by issue 17's rule: bench/quality/int8_compare.py measured int8
+# about twice as fast, but it places fewer new papers in the bundled list's empty sections
+# (README, "The engine"; docs/benchmarks.md)
+DEFAULT_ENGINE = "onnx"
 INT8 = "+int8"  # the name of a model run in int8: what an index built with it records
 log = logging.getLogger("secml_papers.embedder")
 # texts per forward pass: bench/performance/perf_build.py's scan found 16 fastest on abstracts
@@ -86,11 +91,14 @@ def resolve_model(name: str) -> Path:
 class SentenceTransformerEmbedder:
     """A sentence-transformers model from disk, loaded on first use, thread-safe.
 
-    ``engine="onnx"`` (the default) runs it with ONNX Runtime when the model allows
-    (index/embedding/onnx_engine.py: same vectors, queries three times faster), else with PyTorch;
-    ``engine="torch"`` always uses PyTorch. ``engine="onnx-int8"`` runs the int8 quantized graph
-    (index/embedding/quantized.py) or fails with a ``ModelError``: its vectors differ from
-    float32's, so its ``name`` is the model's with ``+int8`` and an index records it.
+    ``engine="onnx"`` (the default) runs the float32 graph with ONNX Runtime
+    (index/embedding/onnx_engine.py: PyTorch's vectors, queries three times faster);
+    ``engine="onnx-int8"`` runs its int8 quantization (index/embedding/quantized.py): its
+    vectors differ slightly from float32's, so its ``name`` is the model's with ``+int8``,
+    which an index records; ``engine="torch"`` always uses PyTorch. A model ONNX cannot run
+    (not a plain transformer with mean pooling) runs with PyTorch in float32 under either ONNX
+    engine, its name without ``+int8``; a graph that cannot be made is a ``ModelError`` under
+    int8 (no other engine gives its vectors) and falls back to PyTorch under float32.
     ``cache_dir`` holds the exported ONNX graphs.
     """
 
@@ -99,19 +107,24 @@ class SentenceTransformerEmbedder:
         name: str = DEFAULT_MODEL,
         *,
         batch_size: int = BATCH_SIZE,
-        engine: str = "onnx",
+        engine: str = DEFAULT_ENGINE,
         cache_dir: Path | None = None,
     ) -> None:
         if engine not in ENGINES:
             raise ModelError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
         self.name = _ALIASES.get(name, name)
         self.path = resolve_model(self.name)
+        self.fallback: str | None = None  # why ONNX was not used, when it was asked for
+        if engine == "onnx-int8" and plain_model(self.path) is None:
+            # decided here, as the name must say the precision before anything is embedded
+            self.fallback = "the model is not a plain transformer with mean pooling"
+            log.warning("running %s with PyTorch in float32: %s", self.name, self.fallback)
+            engine = "torch"
         if engine == "onnx-int8":
             self.name += INT8
         self.batch_size = batch_size
         self.engine = engine
         self.cache_dir = cache_dir
-        self.fallback: str | None = None  # why ONNX was not used, when it was asked for
         self._model = None
         self._onnx: OnnxModel | None = None
         self._lock = threading.Lock()
@@ -145,21 +158,17 @@ class SentenceTransformerEmbedder:
         copy there is made again, once."""
         max_length = plain_model(self.path)
         assert max_length is not None
+        sizes = {"batch_size": INT8_BATCH} if self.engine == "onnx-int8" else {}
         graph = make()
         try:
-            return OnnxModel(self.path, graph, max_length, _cores())
+            return OnnxModel(self.path, graph, max_length, _cores(), **sizes)
         except Exception:
             graph.unlink(missing_ok=True)
-            return OnnxModel(self.path, make(), max_length, _cores())
+            return OnnxModel(self.path, make(), max_length, _cores(), **sizes)
 
     def _int8(self) -> OnnxModel:
         """The int8 graph, or one sentence why not: no fallback, as no other engine gives
         the vectors an index built in int8 holds."""
-        if plain_model(self.path) is None:
-            raise ModelError(
-                f"the onnx-int8 engine runs only a plain transformer with mean pooling, "
-                f"which {self.name.removesuffix(INT8)!r} is not; use the onnx or torch engine"
-            )
         cache = self.cache_dir or user_cache_path("secml-papers")
 
         def make() -> Path:
