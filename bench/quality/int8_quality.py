@@ -1,12 +1,15 @@
 """The quality half of bench/quality/int8_compare.py: what `secml-papers eval` measures
-(known-item MRR, leave-one-out placement) on the OWASP benchmark list, and check-pr's replay
-over the real list histories, each run once per engine on the same data in one process.
+(known-item MRR, leave-one-out placement) on the OWASP benchmark list, new papers placed in
+the bundled list's empty sections, and check-pr's replay over the real list histories, each
+run once per engine on the same data in one process.
 
-Not a script: ``int8_compare.py`` calls ``eval_figures`` and ``replay_figures``.
+Not a script: ``int8_compare.py`` calls ``eval_figures``, ``empty_section_figures`` and
+``replay_figures``.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import tempfile
 import time
@@ -14,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.common.paths import ROOT
 from bench.quality.replay_lists import HISTORIES, PATHS
 from secml_papers.index.embedding.embedder import Embedder
 from secml_papers.index.evaluation.replay_stats import figures
@@ -61,6 +65,27 @@ def eval_figures(
             vectors[name] = library.index().vectors
         cosines[f"entries ({variant})"] = agreement(*vectors.values())
     return out, cosines
+
+
+# real titles of each empty section's topic, with their sources (issue 14's target: >= 90%)
+EMPTY_TITLES = ROOT / "tests" / "fixtures" / "empty_sections_titles.json"
+
+
+def empty_section_figures(engines: dict[str, Embedder], work: Path) -> dict:
+    """The bundled list's empty sections: the share of their topics' real titles that get
+    the section first (tests/test_empty_sections.py asserts >= 90% per section)."""
+    titles = json.loads(EMPTY_TITLES.read_text())
+    out = {}
+    for name, embedder in engines.items():
+        settings = Settings(index_dir=work / f"index-{name}-bundled", data_dir=work / "none")
+        categorizer = Library(settings, embedder).categorizer
+        per = {}
+        for section, items in sorted(titles.items()):
+            first = [categorizer.categorize(t["title"]).suggestions[0].section[-1] for t in items]
+            per[section] = [sum(f == section for f in first), len(items)]
+        hits, total = (sum(v[i] for v in per.values()) for i in (0, 1))
+        out[name] = {"top1": round(hits / total, 4), "titles": total, "sections": per}
+    return out
 
 
 def agreement(a: np.ndarray, b: np.ndarray) -> dict:
