@@ -26,7 +26,12 @@ import numpy as np
 
 from secml_papers.corpus.records import Paper, Section
 from secml_papers.index.categorize import stance
-from secml_papers.index.categorize.calibration import Combiner, fit_calibrated, softmax
+from secml_papers.index.categorize.calibration import (
+    Combiner,
+    fit_calibrated,
+    fit_temperature,
+    softmax,
+)
 from secml_papers.index.categorize.features import (
     FEATURES,
     PROBE_FEATURES,
@@ -238,14 +243,24 @@ class Categorizer:
         return self._fitted[0]
 
     @cached_property
-    def held_out(self) -> np.ndarray | None:
-        """Out-of-fold confidences of the labelled entries (None when too few to fit), with
-        the stance's offsets as a new paper gets them."""
+    def _with_stance(self) -> tuple[np.ndarray | None, float]:
+        """The out-of-fold confidences with the stance's offsets added, and the temperature
+        that calibrates the sum again (1 when the stance adds nothing to this list)."""
         held = self._fitted[1]
         if held is None:
-            return None
-        titles = [self.texts[i] for i in self.labelled]
-        return softmax(np.log(np.maximum(held, 1e-300)) + self.stance_offsets(titles))
+            return None, 1.0
+        offsets = self.stance_offsets([self.texts[i] for i in self.labelled])
+        if not offsets.any():
+            return held, 1.0
+        logits = np.log(np.maximum(held, 1e-300)) + offsets
+        temperature = fit_temperature(logits, self.labels[self.labelled])
+        return softmax(logits / temperature), temperature
+
+    @property
+    def held_out(self) -> np.ndarray | None:
+        """Out-of-fold confidences of the labelled entries (None when too few to fit), the
+        stance included as a new paper gets it."""
+        return self._with_stance[0]
 
     def stance_offsets(self, titles: Sequence[str]) -> np.ndarray:
         """(titles, candidates): what the stance adds to the calibrated logits."""
@@ -281,7 +296,8 @@ class Categorizer:
         hidden[0, list(exclude)] = True
         features = self.features(vector.reshape(1, -1), [text], hidden)
         logits = self.model.logits(features)[0] / self.model.temperature
-        confidences = softmax(logits + self.stance_offsets([text])[0])
+        logits = (logits + self.stance_offsets([text])[0]) / self._with_stance[1]
+        confidences = softmax(logits)
         return self.categorization(confidences, vector, features[0], exclude)
 
     def categorization(
