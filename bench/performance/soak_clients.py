@@ -138,9 +138,8 @@ class Workload:
                     self.errors.append(f"{op}: {status} {answer.text[:200]}")
                 if status != 429 or answer is None:
                     break
-                # at least Retry-After, with jitter, as clients should (and past the server's
-                # keep-alive of 5 s, which closes the connection as a 5 s wait ends: see the
-                # docs section)
+                # at least Retry-After, with jitter, as clients should: 20 clients refused
+                # together do not all come back in the same instant
                 wait = float(answer.headers.get("retry-after", "1"))
                 await asyncio.sleep(wait + rng.uniform(0.25, 1.0))
             if self.think:
