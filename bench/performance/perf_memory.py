@@ -51,10 +51,11 @@ class StandIn(RandomEmbedder):
     """Random unit vectors under the name of the model ``serve`` runs by default (its engine
     included: int8 is ``...+int8``), so ``serve`` takes the stored index as its own."""
 
+    engine = Settings().engine  # fixed when the benchmark starts; its servers are told it
+
     def __init__(self) -> None:
         super().__init__()
-        served = Settings()
-        self.name = SentenceTransformerEmbedder(served.model, engine=served.engine).name
+        self.name = SentenceTransformerEmbedder(Settings().model, engine=self.engine).name
 
 
 def big_list(entries: int) -> str:
@@ -155,6 +156,7 @@ def main() -> int:
     print(f"index part: {big}", flush=True)
     env = cli_env(work / "big-serve", Path(settings.list_source), None)
     env["SECML_PAPERS_INDEX_DIR"] = str(settings.index_dir)
+    env["SECML_PAPERS_ENGINE"] = StandIn.engine
     # the fit kept by index_part read the stand-in embedder's heading vectors: `serve` fits
     # its own (the parse and BM25 tables it keeps are the model's too; perf_startup.py times
     # starts with and without all of them)

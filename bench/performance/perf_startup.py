@@ -47,9 +47,10 @@ from bench.common.datasets import distinct_papers
 from bench.common.measure import rss_mb
 from bench.common.models import export_engine
 from bench.common.processes import Server, cli_env
-from bench.common.results import RESULTS, save
+from bench.common.results import CODE_AT_START, RESULTS, save
 from bench.performance.perf_memory import StandIn, big_list
 from secml_papers.corpus.storage import read_list
+from secml_papers.index.stores.store import IndexStore
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
 
@@ -145,7 +146,7 @@ def in_process(settings: Settings, mode: str) -> dict:
         clear_caches(settings.resolved_index_dir())
     folders = [str(settings.list_source), str(settings.index_dir), str(settings.cache_dir)]
     run = subprocess.run(
-        [sys.executable, __file__, "--steps", *folders, str(settings.data_dir)],
+        [sys.executable, __file__, "--steps", *folders, str(settings.data_dir), StandIn.engine],
         capture_output=True,
         text=True,
         check=True,
@@ -153,7 +154,8 @@ def in_process(settings: Settings, mode: str) -> dict:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
-def steps(list_source: str, index_dir: str, cache_dir: str, data_dir: str) -> dict:
+def steps(list_source: str, index_dir: str, cache_dir: str, data_dir: str, engine: str) -> dict:
+    StandIn.engine = engine
     settings = Settings(
         list_source=list_source,
         index_dir=Path(index_dir),
@@ -176,6 +178,31 @@ def steps(list_source: str, index_dir: str, cache_dir: str, data_dir: str) -> di
     return out
 
 
+def steps_again() -> int:
+    path = RESULTS / "startup.json"
+    result = json.loads(path.read_text())
+    work = RESULTS / "startup"
+    settings = Settings(
+        list_source=str(work / f"list-{result['entries']}.md"),
+        index_dir=work / "index",
+        cache_dir=work / "cache",
+        data_dir=work / "data",
+    )
+    stored = IndexStore(settings.resolved_index_dir()).load()
+    assert stored is not None, "no index: run the whole benchmark"
+    StandIn.engine = "onnx-int8" if stored.manifest.model.endswith("+int8") else "onnx"
+    result["in_process"] = {mode: in_process(settings, mode) for mode in ("cold", "warm")}
+    result["in_process_again"] = {
+        "measured_at": time.strftime("%Y-%m-%d %H:%M"),
+        "load": os.getloadavg(),
+        "commit": CODE_AT_START,
+    }
+    print(f"in process: {result['in_process']}")
+    path.write_text(json.dumps(result, indent=1))
+    print(f"wrote {path}")
+    return 0
+
+
 def summary(runs: list[dict]) -> dict:
     out = {}
     for mode in ("cold", "warm"):
@@ -196,11 +223,19 @@ def main() -> int:
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=2, help="cold and warm starts each")
     parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--steps", nargs=4, help=argparse.SUPPRESS)  # the in-process child
+    parser.add_argument("--steps", nargs=5, help=argparse.SUPPRESS)  # the in-process child
+    parser.add_argument(
+        "--steps-again",
+        action="store_true",
+        help="only measure the in-process steps again, on the last run's list and index, "
+        "into its startup.json (its serve runs kept)",
+    )
     args = parser.parse_args()
     if args.steps:
         print(json.dumps(steps(*args.steps)))
         return 0
+    if args.steps_again:
+        return steps_again()
     if args.quick:
         args.entries, args.requests, args.repeats = 2000, 100, 1
     work = RESULTS / "startup"
@@ -227,6 +262,7 @@ def main() -> int:
     print(f"in process: {stepped}", flush=True)
     env = cli_env(work / "serve", list_path, None)
     env["SECML_PAPERS_INDEX_DIR"] = str(settings.resolved_index_dir())
+    env["SECML_PAPERS_ENGINE"] = StandIn.engine  # what the stand-in's vectors are named for
     export_engine(env)
     runs = []
     for _ in range(args.repeats):

@@ -75,6 +75,14 @@ def startup_section(r: dict | None) -> list[str]:
             f"| {step} | {c['s']:.2f} | {w['s']:.2f} | {c['rss_growth_mb']:.0f} | "
             f"{w['rss_growth_mb']:.0f} |"
         )
+    again = r.get("in_process_again")
+    if again:
+        lines += [
+            "",
+            f"(These steps measured again on {again['measured_at']}, load average "
+            f"{again['load'][0]:.1f}, at {again['commit']}, with `perf_startup.py --steps-again`",
+            "on the same list and index; the starts above are the first run's.)",
+        ]
     if "process" in cold:
         lines += [
             "",
