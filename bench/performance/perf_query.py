@@ -143,7 +143,8 @@ def main() -> int:
             s.stop()
     table = {name: {k: median([m[k] for m in ms]) for k in ms[0]} for name, ms in runs.items()}
     parts = profile(library, settings, take(pool, 2 * n1))
-    layer_ms = layers(stub_library(settings), settings, take(pool, n1), repeats, work)
+    stub = stub_library(settings, library.embedder.name)
+    layer_ms = layers(stub, settings, take(pool, n1), repeats, work)
     for name, ms in layer_ms.items():
         print(f"layer: {name:68} {ms:6.3f} ms")
 

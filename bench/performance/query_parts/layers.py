@@ -38,7 +38,8 @@ from secml_papers.service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 
-# A served app with the stub embedder: argv = root, settings as JSON, port, loop, http, app kind.
+# A served app with the stub embedder: argv = root, settings as JSON, port, loop, http, app kind,
+# the answer's body (for the bare app), the model's name.
 STUB_SERVER = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
@@ -55,6 +56,7 @@ settings = Settings(**{k: Path(v) if k.endswith("dir") or k == "abstracts" else 
 port, loop, http, kind = int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
 class ParallelStub(RandomEmbedder):
     parallel_calls = 2
+    name = sys.argv[8]
 library = Library(settings, BatchingEmbedder(ParallelStub()))
 library.index()
 if kind == "bare":
@@ -177,7 +179,7 @@ async def _in_process(library: Library, queries: list[str], rounds: int) -> dict
     return {k: median(v) * 1000 for k, v in times.items()}
 
 
-def _start(settings: Settings, kind: str, loop: str, http: str, body: Path) -> tuple:
+def _start(settings: Settings, name: str, kind: str, loop: str, http: str, body: Path) -> tuple:
     port = free_port()
     raw = {
         "list_source": settings.list_source,
@@ -187,7 +189,7 @@ def _start(settings: Settings, kind: str, loop: str, http: str, body: Path) -> t
         "data_dir": str(settings.data_dir),
         "auto_build": False,
     }
-    args = [str(ROOT), json.dumps(raw), str(port), loop, http, kind, str(body)]
+    args = [str(ROOT), json.dumps(raw), str(port), loop, http, kind, str(body), name]
     proc = subprocess.Popen(
         [sys.executable, "-c", STUB_SERVER, *args],
         stdout=subprocess.DEVNULL,
@@ -216,7 +218,8 @@ def layers(
     body_path = work / "layers-body.json"
     body_path.write_bytes(body)
     installed = [s for s in SERVED if all(importlib.util.find_spec(m) for m in s[2:])]
-    servers = {name: _start(settings, *spec, body_path) for name, *spec in installed}
+    model = library.embedder.name
+    servers = {name: _start(settings, model, *spec, body_path) for name, *spec in installed}
     try:
         times: dict[str, list[float]] = {}
         for r in range(rounds):
@@ -233,12 +236,18 @@ def layers(
 
 class ParallelStub(RandomEmbedder):
     """The stub, with calls that may run side by side as ONNX Runtime's do: a lone client's
-    query is then encoded without a hand-off, as the served engine's is."""
+    query is then encoded without a hand-off, as the served engine's is. ``name`` is the
+    served model's, so the built index is the stub's too."""
 
     parallel_calls = 2
 
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
 
-def stub_library(settings: Settings) -> Library:
-    library = Library(settings, BatchingEmbedder(ParallelStub()))
+
+def stub_library(settings: Settings, name: str) -> Library:
+    """The list's library with the stub in place of the model named ``name``."""
+    library = Library(settings, BatchingEmbedder(ParallelStub(name)))
     library.index()
     return library

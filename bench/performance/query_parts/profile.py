@@ -53,7 +53,7 @@ def profile(library: Library, settings: Settings, queries: list[str]) -> dict[st
         pool.submit(direct, "warm up").result()
         for q in queries[:half]:
             pool.submit(direct, q).result()
-    stub = stub_library(settings)
+    stub = stub_library(settings, library.embedder.name)
     stub_index = stub.index()
     stub_vectors = RandomEmbedder().embed(queries[:half])
     parts["stub_search"] = [
