@@ -120,7 +120,12 @@ def targets(b, q, p, s, c) -> list[str]:
                 "HTTP /search p50 (1 client) / in-process encode + FAISS",
                 q["http_p50_vs_inprocess"],
                 "<= 1.3",
-                f"{t['HTTP hybrid, 1 client']['p50_ms']:.1f} ms vs {t[q['baseline']]['p50_ms']:.1f} ms ({q['baseline']})",
+                f"{t['HTTP hybrid, 1 client']['p50_ms']:.1f} ms vs {t[q['baseline']]['p50_ms']:.1f} ms ({q['baseline']})"
+                + (
+                    f"; load average {q['load_average']['start'][0]:.1f}"
+                    if "load_average" in q
+                    else ""
+                ),
             )
         )
         out.append(
