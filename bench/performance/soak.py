@@ -143,13 +143,11 @@ class Soak:
                 event["kind"] = "build, then reload" if cycle % 2 == 0 else "reload builds"
                 if cycle % 2 == 0:
                     started = time.perf_counter()
-                    child = await asyncio.create_subprocess_exec(
-                        *self.build_command(),
-                        env=self.env,
-                        stdout=asyncio.subprocess.DEVNULL,
-                        stderr=asyncio.subprocess.DEVNULL,
-                    )
-                    event["build_exit"] = await child.wait()
+                    with (self.work / f"build-{cycle}.log").open("w") as log:
+                        child = await asyncio.create_subprocess_exec(
+                            *self.build_command(), env=self.env, stdout=log, stderr=log
+                        )
+                        event["build_exit"] = await child.wait()
                     event["build_s"] = round(time.perf_counter() - started, 2)
                 event.update(await self.reload(http, edit))
                 event["seconds"] = round(load.now() - event["at"], 2)

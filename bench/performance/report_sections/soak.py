@@ -26,6 +26,30 @@ def _mean_load(r: dict, start: float, end: float) -> str:
     return f"{sum(loads) / len(loads):.1f}" if loads else "–"
 
 
+def _rebuilt_notes(r: dict) -> list[str]:
+    """A reload after another process's build should embed nothing; say when one did more."""
+    again = [e for e in r["events"] if "build_s" in e and e.get("embedded", 0) > 0]
+    if not again:
+        return []
+    at = ", ".join(f"{e['at'] / 60:.1f} min ({e['embedded']:,})" for e in again)
+    return [
+        "The reloads after a `secml-papers build` in another process embedded entries the "
+        f"build had just embedded, at {at}: the server did not reuse that build's vectors.",
+        "",
+    ]
+
+
+def _error_kinds(r: dict) -> str:
+    """The errors by operation and status (-1: no answer), from the request log."""
+    ops = list(r["mix"])
+    kinds: dict[str, int] = {}
+    for _, op, status, _ms in r["request_log"]:
+        if status not in (200, 429):
+            what = f"{ops[op]} {'no answer' if status < 0 else status}"
+            kinds[what] = kinds.get(what, 0) + 1
+    return f" ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})" if kinds else ""
+
+
 def soak_rows(r: dict | None) -> list[str]:
     """The ratio table's rows: RSS at the end against 20 minutes before, p99 last/first."""
     if not r:
@@ -116,8 +140,8 @@ def soak_section(r: dict | None) -> list[str]:
         f"- {r['requests']:,} requests, {r['answered']:,} answered ({r['throughput_rps']} "
         f"a second), {r['refused_429']:,} answered 429 (the expensive endpoints' bound: the "
         "server shedding work with `Retry-After`; counted, not errors, as the client waits "
-        f"and sends again), {r['request_errors']} errors, {r['reload_failures']} failed "
-        "reloads.",
+        f"and sends again), {r['request_errors']} errors{_error_kinds(r)}, "
+        f"{r['reload_failures']} failed reloads.",
         f"- RSS (median of the samples over {r['windows']['rss_median_s']:g} s): "
         f"{r['rss_ref_mb']} MB at {_span(d / 3)}, {r['rss_end_mb']} MB at the end, "
         f"peak {r['rss_peak_mb']} MB (after start: {r['rss_after_start_mb']} MB); slope over "
@@ -135,6 +159,7 @@ def soak_section(r: dict | None) -> list[str]:
         "",
         *reloads,
         "",
+        *_rebuilt_notes(r),
         "![RSS and latency over the soak](bench-soak.png)",
         "",
         f"Measured {r['measured_at']} at {r['commit']}.",
