@@ -166,7 +166,8 @@ def print_table(report: dict) -> None:
         ("batch_texts_per_s", "batch_speedup"),
         ("batch_titles_per_s", "batch_titles_speedup"),
     ):
-        print(f"{key:42} {s['float32'][key]:>10} {s['int8'][key]:>10} {s[ratio]:>6}x")
+        if ratio in s:  # a run before titles alone were timed has no such row
+            print(f"{key:42} {s['float32'][key]:>10} {s['int8'][key]:>10} {s[ratio]:>6}x")
     for name, c in report["cosine"].items():
         print(f"cosine int8 vs float32, {name}: min {c['min']} p1 {c['p1']} mean {c['mean']}")
     print(f"{'quality figure':42} {'float32':>10} {'int8':>10} {'cost pts':>9}")
