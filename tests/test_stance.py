@@ -60,6 +60,18 @@ def test_fit_round_trips_through_its_file() -> None:
         stance.fit({"one": [("Attacks", -1.0), ("More attacks", -1.0)]})
 
 
+def test_scores_are_the_fitted_pipelines_own() -> None:
+    """The hand-written transform gives what scikit-learn's TF-IDF and regression give."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    model = stance.fit(EXAMPLES)
+    titles = ["Defending graph networks, robust robust training!", "Attacks", "nothing known"]
+    tfidf = TfidfVectorizer(vocabulary=model.vocabulary, ngram_range=(1, 2), sublinear_tf=True)
+    tfidf.idf_ = model.idf
+    expected = np.clip(tfidf.transform(titles) @ model.weights + model.intercept, -4, 4)
+    np.testing.assert_allclose(model.scores(titles), expected, atol=1e-9)
+
+
 def test_offsets_only_where_the_list_splits_attacks_from_defenses() -> None:
     model = stance.fit(EXAMPLES)
     split = [("Attack Papers",), ("Defense Papers",), ("Surveys",)]

@@ -21,14 +21,17 @@ docs/quality.md), it moved blind top-1 up on every list with such sections.
 from __future__ import annotations
 
 import json
+import math
+import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from secml_papers.index.categorize.kinds import kind_of
 
@@ -36,7 +39,8 @@ SHIPPED = Path(__file__).with_name("stance.json")
 GAIN = 1.0  # logit per unit of log-odds: chosen on the replayed histories (docs/quality.md)
 CLIP = 4.0  # no title's words outweigh the rest of the evidence on their own
 _SIGNS = {"defense": 1.0, "certified": 1.0, "attack": -1.0}
-_TRANSFORM = {"ngram_range": (1, 2), "sublinear_tf": True}
+_TRANSFORM = {"ngram_range": (1, 2), "sublinear_tf": True}  # the fit's TF-IDF (scikit-learn)
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 
 
 def sign(path: Sequence[str]) -> float:
@@ -60,19 +64,31 @@ class Stance:
         intercept: float,
         trained_on: dict[str, int],
     ) -> None:
+        self.vocabulary = dict(vocabulary)
+        self.idf = np.asarray(idf, dtype=np.float64)
         self.weights = np.asarray(weights, dtype=np.float64)
         self.intercept = float(intercept)
         self.trained_on = dict(trained_on)  # list name -> entries it gave
-        self.vectorizer = TfidfVectorizer(vocabulary=vocabulary, **_TRANSFORM)
-        self.vectorizer.idf_ = np.asarray(idf, dtype=np.float64)
+
+    def score(self, title: str) -> float:
+        """A title's log-odds of being a defense paper, clipped to +-CLIP (0 for no title).
+
+        The fit's transform, written out: scikit-learn's TF-IDF of words and word pairs
+        (sublinear counts, idf, unit length) costs two seconds of import on every start of
+        the command line; tests/test_stance.py checks both give the same scores.
+        """
+        words = _TOKEN.findall(title.lower())
+        if not words:
+            return 0.0
+        terms = Counter(words + [f"{a} {b}" for a, b in pairwise(words)])
+        known = [(self.vocabulary[t], n) for t, n in terms.items() if t in self.vocabulary]
+        value = [(1.0 + math.log(n)) * self.idf[i] for i, n in known]
+        norm = math.sqrt(sum(v * v for v in value)) or 1.0
+        logit = sum(v * self.weights[i] for v, (i, _) in zip(value, known, strict=True)) / norm
+        return float(np.clip(logit + self.intercept, -CLIP, CLIP))
 
     def scores(self, titles: Sequence[str]) -> np.ndarray:
-        """Each title's log-odds of being a defense paper, clipped to +-CLIP."""
-        if not len(titles):
-            return np.zeros(0)
-        x = self.vectorizer.transform(list(titles))
-        said = np.array([bool(t.strip()) for t in titles])  # no title, no stance
-        return np.where(said, np.clip(x @ self.weights + self.intercept, -CLIP, CLIP), 0.0)
+        return np.array([self.score(t) for t in titles], dtype=np.float64)
 
     def offsets(self, titles: Sequence[str], candidates: Sequence[Sequence[str]]) -> np.ndarray:
         """(titles, candidates): what the stance adds to each candidate's logit."""
@@ -84,8 +100,7 @@ class Stance:
         return GAIN * self.scores(titles)[:, None] * signs[None, :]
 
     def to_json(self) -> str:
-        vocabulary = self.vectorizer.vocabulary
-        idf = self.vectorizer.idf_
+        vocabulary, idf = self.vocabulary, self.idf
         return json.dumps(
             {
                 "intercept": round(self.intercept, 6),
@@ -115,6 +130,7 @@ class Stance:
 def fit(examples: dict[str, Sequence[tuple[str, float]]], c: float = 4.0) -> Stance:
     """The model from (title, sign) pairs per list; titles of sections with sign 0 are left
     out. Balanced classes: lists hold more attacks than defenses, a title should not."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     rows = [(t, s) for pairs in examples.values() for t, s in pairs if s]
