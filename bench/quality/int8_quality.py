@@ -10,7 +10,6 @@ Not a script: ``int8_compare.py`` calls ``eval_figures``, ``empty_section_figure
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -18,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.common.paths import ROOT
-from bench.quality.replay_lists import HISTORIES, PATHS
+from bench.quality.fit_stance import HISTORIES, PATHS, all_examples, clone_all, without
+from secml_papers.index.categorize import stance
 from secml_papers.index.embedding.embedder import Embedder
 from secml_papers.index.evaluation.replay_stats import figures
 from secml_papers.service.evaluation import evaluate_list
@@ -112,22 +112,20 @@ def replay_figures(
     pooled figures over the lists organised by topic, as docs/quality.md pools them."""
     per_engine: dict[str, list] = {name: [] for name in engines}
     lists: dict = {}
-    bundles = sorted(HISTORIES.glob("*.bundle"))
-    if not bundles:
+    if not sorted(HISTORIES.glob("*.bundle")):
         raise SystemExit(f"no list histories in {HISTORIES}: the replay needs ../shared/datasets")
     with tempfile.TemporaryDirectory() as scratch:
-        for n, bundle in enumerate(bundles):
-            name = bundle.stem
-            repo = Path(scratch) / name
-            clone = ["git", "-c", "advice.detachedHead=false", "clone", "-q"]
-            subprocess.run([*clone, str(bundle), str(repo)], check=True)
+        repos = clone_all(Path(scratch))
+        examples = all_examples(repos)  # each list's stance model fitted without it
+        for n, (name, repo) in enumerate(repos.items()):
             steps = big_limit if name == big else limit
             lists[name] = {"limit": steps}
             order = list(engines) if n % 2 == 0 else list(reversed(engines))
             for engine in order:
-                results, found, about = run_replay(
-                    repo, PATHS.get(name, []), engines[engine], limit=steps, progress=False
-                )
+                with stance.using(without(examples, name)):
+                    results, found, about = run_replay(
+                        repo, PATHS.get(name, []), engines[engine], limit=steps, progress=False
+                    )
                 f = found.to_dict()
                 lists[name][engine] = {
                     "steps": f["steps"],
