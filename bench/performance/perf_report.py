@@ -133,7 +133,12 @@ def targets(b, q, p, s, c) -> list[str]:
                 "HTTP /search?mode=dense p50 / in-process",
                 q["http_dense_p50_vs_inprocess"],
                 "<= 1.3",
-                f"{t['HTTP dense, 1 client']['p50_ms']:.1f} ms",
+                f"{t['HTTP dense, 1 client']['p50_ms']:.1f} ms"
+                + (
+                    f" vs {t[q['dense_baseline']]['p50_ms']:.1f} ms (the engine on its queries)"
+                    if "dense_baseline" in q
+                    else ""
+                ),
             )
         )
         out.append(
