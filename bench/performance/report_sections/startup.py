@@ -65,7 +65,7 @@ def startup_section(r: dict | None) -> list[str]:
         "Where a start's time and memory go, step by step in a fresh process each (with the",
         "stand-in embedder, so without the model's load and memory):",
         "",
-        "| step | cold s | warm s | cold RSS growth MB | warm RSS growth MB |",
+        "| step | cold s | warm s | cold RSS growth so far MB | warm RSS growth so far MB |",
         "|---|---:|---:|---:|---:|",
     ]
     cold, warm = r["in_process"]["cold"], r["in_process"]["warm"]
