@@ -113,7 +113,11 @@ def serve_once(mode: str, env: dict[str, str], index_dir: Path, work: Path, args
             asked = time.perf_counter()
             refused = 0
             while True:  # a cold start's fit outlasts the time budget: 503, asked again
-                answer = client.post("/categorize", json={"title": data["queries"][0]})
+                try:
+                    answer = client.post("/categorize", json={"title": data["queries"][0]})
+                except httpx.TransportError:  # the server closed the connection meanwhile
+                    refused += 1
+                    continue
                 if answer.status_code not in (429, 503):
                     break
                 refused += 1
