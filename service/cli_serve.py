@@ -31,11 +31,25 @@ class Loop(StrEnum):
     uvloop = "uvloop"
 
 
-def build(ctx: typer.Context, json_: JsonFlag = False) -> None:
+def build(
+    ctx: typer.Context,
+    json_: JsonFlag = False,
+    fit: Annotated[
+        bool,
+        typer.Option(
+            help="Also fit the categorizer and keep it beside the index, so the next start "
+            "answers /categorize at once (on a long list the fit takes minutes)."
+        ),
+    ] = True,
+) -> None:
     """Parse the list, embed what changed, and write the index."""
     library = open_library(ctx)
     with embedding_progress("embedding") as update:
         report = library.build(progress=update)
+    if fit:
+        if not json_:
+            output.err.print(Text("fitting the categorizer for the next start..."))
+        _ = library.categorizer  # kept in the generation's start cache (library_cache.py)
     if json_:
         output.print_json({**report.__dict__, "index_dir": str(library.store.directory)})
     else:

@@ -118,6 +118,16 @@ def test_build_prints_a_summary_and_reuses(cli) -> None:
     assert (report["entries"], report["embedded"], report["reused"]) == (27, 0, 27)
 
 
+def test_build_keeps_the_categorizer_fit_for_the_next_start(cli, tmp_path: Path) -> None:
+    skipped = cli("build", "--no-fit")
+    assert skipped.exit_code == 0, skipped.output
+    assert not list((tmp_path / "idx").glob("gen-*/categorizer-*.pickle"))
+    fitted = cli("build")
+    assert fitted.exit_code == 0, fitted.output
+    assert "fitting the categorizer" in fitted.output
+    assert len(list((tmp_path / "idx").glob("gen-*/categorizer-*.pickle"))) == 1
+
+
 def test_search_related_and_categorize_tables(cli) -> None:
     table = cli("search", "backdoor federated learning", "-k", "3")
     assert table.exit_code == 0, table.output
