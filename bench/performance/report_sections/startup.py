@@ -45,7 +45,7 @@ def startup_section(r: dict | None) -> list[str]:
         "folder, so the process parses the list, builds the BM25 tables and fits the",
         "categorizer, as every start did before) and **warm** (the files an earlier start",
         "wrote; `secml-papers build` writes them too, so the first start after a build is a",
-        f"warm one, and a cold start is one after `build --no-fit`). Each start timed to its first answers, then {r['runs'][0]['requests']:,}",
+        f"warm one; a cold start is the most a start pays, after an upgrade). Each start timed to its first answers, then {r['runs'][0]['requests']:,}",
         "mixed requests (of ten: six searches, two related, one categorize, one check-pr)",
         "and the server's RSS. The server's own CPU seconds up to its first /search answer",
         "say how much of a start is work rather than waiting for a core on the shared machine.",
