@@ -10,7 +10,7 @@ import typer
 from rich.text import Text
 
 from secml_papers.corpus.errors import InputError
-from secml_papers.service import output
+from secml_papers.service import memory, output
 from secml_papers.service.cli_shared import (
     JsonFlag,
     embedding_progress,
@@ -74,6 +74,7 @@ def serve(
 
     from secml_papers.service.api import create_app
 
+    memory.limit_arenas()  # before any thread allocates: reloads then hand memory back
     http_choice = _available(http.value, "httptools")  # before the model and index load
     loop_choice = _available(loop.value, "uvloop")
     library = open_library(ctx)

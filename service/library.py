@@ -13,6 +13,7 @@ the stored index, or building it under the store's lock, is in ``library_build``
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from secml_papers.index.categorize.categorizer import Categorizer
 from secml_papers.index.embedding.embedder import Embedder
 from secml_papers.index.search.paper_index import PaperIndex
 from secml_papers.index.stores.vectorstore import VectorStore
+from secml_papers.service import memory
 from secml_papers.service.library_build import IndexLoader
 from secml_papers.service.library_cache import (
     categorizer_key,
@@ -180,6 +182,10 @@ class Library:
             built = self.last_build
         before = {p.id for p in old.listed.paper_list.papers} if old else set()
         after = {p.id for p in listed.paper_list.papers}
+        if old is not served:
+            del old  # the last reference this method holds: then hand the pages back
+            gc.collect()
+            memory.release()
         return ReloadReport(
             papers=len(after),
             added=len(after - before),
