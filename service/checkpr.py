@@ -18,7 +18,7 @@ from secml_papers.corpus.parse import parse_list
 from secml_papers.corpus.records import Paper, PaperList
 from secml_papers.index.build import paper_text
 from secml_papers.index.categorize.placement import Placement, place_added
-from secml_papers.index.categorize.reuse import same_entries
+from secml_papers.index.categorize.reuse import BORROW_ABOVE, BORROW_SHARE, same_entries
 from secml_papers.service.library import Library
 from secml_papers.service.netguard import AddressPolicy
 
@@ -145,7 +145,9 @@ def check_pr(
     _check_work(diff, max_added, max_changed)
     year = (today or dt.date.today()).year
     vectors = _vectors(library, base.papers, max_new_embeddings)
-    fitted = library.categorizer if diff.added and _serves(library, base, vectors) else None
+    # the served fit: BASE's own when it is the served list, else borrowed by a long list's
+    # nearby version (index/categorize/reuse.py); place_added decides which applies
+    fitted = library.categorizer if diff.added and _fitted_nearby(library, base, vectors) else None
     placements = place_added(
         base.papers, vectors, head.sections, diff.added, library.embedder, fitted
     )
@@ -216,11 +218,15 @@ def _check_size(name: str, text: str) -> None:
             )
 
 
-def _serves(library: Library, base: PaperList, vectors: np.ndarray) -> bool:
-    """Whether the library serves BASE's entries and vectors: then its fitted categorizer is
-    reused (``place_added`` checks again), and none is fitted for this check."""
+def _fitted_nearby(library: Library, base: PaperList, vectors: np.ndarray) -> bool:
+    """Whether the served categorizer may serve for BASE: BASE is the served list (the same
+    categorizer), or a long list that a few entries set apart from it (one that borrows its
+    fit). ``place_added`` checks the entries and vectors again."""
     index = library.index()
-    return same_entries(base.papers, vectors, index.papers, index.vectors)
+    served = index.papers
+    if len(served) <= BORROW_ABOVE:
+        return same_entries(base.papers, vectors, served, index.vectors)
+    return abs(len(base.papers) - len(served)) <= BORROW_SHARE * len(served)
 
 
 def _vectors(library: Library, papers: tuple[Paper, ...], cap: int | None = None) -> np.ndarray:

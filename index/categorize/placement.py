@@ -15,7 +15,7 @@ import numpy as np
 from secml_papers.corpus.records import Paper, Section
 from secml_papers.index.build import paper_text
 from secml_papers.index.categorize.categorizer import Categorization, Categorizer, Suggestion
-from secml_papers.index.categorize.reuse import for_sections, has_evidence
+from secml_papers.index.categorize.reuse import borrowed, for_sections, has_evidence
 from secml_papers.index.categorize.verdict import Verdict, judge
 from secml_papers.index.embedding.embedder import Embedder
 
@@ -50,7 +50,8 @@ def place_added(
     if fitted is not None and has_evidence(fitted, base_papers, base_vectors):
         categorizer = for_sections(fitted, head_sections)
     else:
-        categorizer = Categorizer(base_papers, base_vectors, head_sections, embedder)
+        near = borrowed(fitted, base_papers, base_vectors, head_sections) if fitted else None
+        categorizer = near or Categorizer(base_papers, base_vectors, head_sections, embedder)
     # embedded as the entries are (title, then the note written beside it): the same text on
     # both sides of every similarity
     vectors = embedder.embed([paper_text(p) for p in added])

@@ -17,6 +17,7 @@ import numpy as np
 
 from secml_papers.corpus.records import Paper, Section
 from secml_papers.index.categorize.categorizer import Categorizer
+from secml_papers.index.categorize.training import SAMPLE_ABOVE
 
 KEEP = 4  # categorizers kept per fitted one for other candidate sections
 _lock = threading.Lock()
@@ -69,4 +70,40 @@ def for_sections(categorizer: Categorizer, sections: Sequence[Section]) -> Categ
         while len(c.derived) >= KEEP:
             c.derived.pop(next(iter(c.derived)))
         c.derived[key] = other
+    return other
+
+
+BORROW_ABOVE = SAMPLE_ABOVE  # below it a fit takes seconds: every BASE gets its own, exactly
+BORROW_SHARE = 0.01  # entries added, removed or changed, as a share of the fitted list
+
+
+def borrowed(
+    fitted: Categorizer,
+    papers: Sequence[Paper],
+    vectors: np.ndarray,
+    sections: Sequence[Section],
+) -> Categorizer | None:
+    """A categorizer of a nearby version of a long list that borrows ``fitted``'s fit.
+
+    The combiner's weights are per feature, shared by every section, and with the
+    temperatures and the off-topic level they describe how the list's evidence behaves, not
+    which entries it holds; on a list of thousands a few entries more or less do not move
+    them, while fitting again takes minutes (the soak of bench/performance/soak.py: check-pr
+    against a 10,000-entry BASE edited since the last reload ran past the server's 30 s
+    budget). So a BASE that differs from the fitted list by at most BORROW_SHARE of its
+    entries gets its own evidence (entries, headings, probes, BM25) with the borrowed fit.
+    None when the list is short (a fit is cheap and exact) or the versions differ more.
+    """
+    if len(fitted.papers) <= BORROW_ABOVE or fitted.held_out is None:
+        return None
+    before = {(p.id, p.title, p.section) for p in fitted.papers}
+    after = {(p.id, p.title, p.section) for p in papers}
+    if len(before ^ after) > BORROW_SHARE * len(fitted.papers):
+        return None
+    other = Categorizer(
+        papers, vectors, sections, fitted.embedder, fitted.abstain_below, None, fitted.sample_above
+    )
+    other.__dict__["_fitted"] = (fitted.model, None)  # cached properties, filled in
+    other.__dict__["_with_stance"] = (None, fitted._with_stance[1])
+    other.__dict__["off_topic_below"] = fitted.off_topic_below
     return other
