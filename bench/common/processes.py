@@ -93,13 +93,34 @@ class Server:
         return rss_mb(self.proc.pid)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate a child, and kill it when it has not ended ``timeout`` seconds later."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def categorize_when_fitted(client: httpx.Client, title: str) -> tuple[httpx.Response, int]:
+    """POST /categorize until the answer is not 429/503 (a fit that outlasts the server's
+    time budget, or the expensive slot busy): the answer, and how many were refused first."""
+    refused = 0
+    while True:
+        try:
+            answer = client.post("/categorize", json={"title": title})
+        except httpx.TransportError:  # the server closed the connection meanwhile
+            refused += 1
+            continue
+        if answer.status_code not in (429, 503):
+            return answer, refused
+        refused += 1
+        time.sleep(0.2)
 
 
 def run_snippet(code: str, env: dict[str, str], args: list[str], payload: object) -> object:

@@ -33,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, for bench.common
 from bench.common.paths import ROOT
-from bench.common.processes import free_port
+from bench.common.processes import free_port, stop_process
 
 FAKE_DIM = 64  # the fake embedder's width: small, so the categorizer refits quickly
 QUERIES = [
@@ -299,11 +299,7 @@ def main() -> int:
                 time.sleep(0.2)
         result = summary(asyncio.run(drive(base, token, args, work)), args)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server, timeout=20)
         shutil.rmtree(work, ignore_errors=True)
     report(result)
     if args.json:

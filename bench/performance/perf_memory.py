@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, fo
 from bench.common.datasets import distinct_papers, markdown_list
 from bench.common.measure import median, rss_mb, timed
 from bench.common.models import export_engine
-from bench.common.processes import RandomEmbedder, Server, cli_env
+from bench.common.processes import RandomEmbedder, Server, categorize_when_fitted, cli_env
 from bench.common.results import RESULTS, save
 from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
 from secml_papers.service.library import Library
@@ -79,12 +79,7 @@ def measure(env: dict[str, str], log: Path, queries: list[str]) -> dict:
             for q in queries:
                 times.append(timed(lambda q=q: client.get("/search", params={"q": q})))
             after_queries = server.rss_mb()
-            while True:  # the fit may outlast the server's time budget: 503, asked again
-                answer = client.post("/categorize", json={"title": queries[0]})
-                if answer.status_code not in (429, 503):
-                    break
-                time.sleep(0.2)
-            answer.raise_for_status()
+            categorize_when_fitted(client, queries[0])[0].raise_for_status()
         return {
             "health_s": server.health_s,
             "rss_after_start_mb": after_start,

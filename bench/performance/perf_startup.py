@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, fo
 from bench.common.datasets import distinct_papers
 from bench.common.measure import rss_mb
 from bench.common.models import export_engine
-from bench.common.processes import Server, cli_env
+from bench.common.processes import Server, categorize_when_fitted, cli_env
 from bench.common.results import CODE_AT_START, RESULTS, save
 from bench.performance.perf_memory import StandIn, big_list
 from secml_papers.corpus.storage import read_list
@@ -111,17 +111,8 @@ def serve_once(mode: str, env: dict[str, str], index_dir: Path, work: Path, args
     try:
         with httpx.Client(base_url=server.url, timeout=3600) as client:
             asked = time.perf_counter()
-            refused = 0
-            while True:  # a cold start's fit outlasts the time budget: 503, asked again
-                try:
-                    answer = client.post("/categorize", json={"title": data["queries"][0]})
-                except httpx.TransportError:  # the server closed the connection meanwhile
-                    refused += 1
-                    continue
-                if answer.status_code not in (429, 503):
-                    break
-                refused += 1
-                time.sleep(0.2)
+            # a cold start's fit outlasts the time budget: 503, asked again
+            answer, refused = categorize_when_fitted(client, data["queries"][0])
             answer.raise_for_status()
             categorize_s = server.first_search_s + time.perf_counter() - asked
             rss_ready = server.rss_mb()

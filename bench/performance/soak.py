@@ -52,7 +52,7 @@ import httpx
 
 from bench.common.measure import rss_mb
 from bench.common.paths import ROOT
-from bench.common.processes import CLI, cli_env, free_port
+from bench.common.processes import CLI, cli_env, free_port, stop_process
 from bench.common.results import RESULTS, save
 from bench.performance.fair_clients import cpu_seconds, machine_busy
 from bench.performance.soak_clients import Workload, edit_list, generated_list
@@ -238,11 +238,7 @@ def main() -> int:
         started_rss = rss_mb(server.pid)
         load = asyncio.run(soak.drive(url, server.pid))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server, timeout=30)
     result = summary(args, load, soak.events, soak.samples)
     result.update(build=built, rss_after_start_mb=round(started_rss, 1))
     path = save("soak", result)
