@@ -43,7 +43,8 @@ _TRANSFORM = {"ngram_range": (1, 2), "sublinear_tf": True}  # the fit's TF-IDF (
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 
 
-def sign(path: Sequence[str]) -> float:
+@lru_cache(maxsize=4096)  # asked for every candidate of every categorisation
+def sign(path: tuple[str, ...]) -> float:
     """+1 for a section whose heading (or the nearest parent that names a kind) is a defense,
     -1 for an attack, 0 otherwise."""
     for part in reversed(path):
@@ -92,7 +93,7 @@ class Stance:
 
     def offsets(self, titles: Sequence[str], candidates: Sequence[Sequence[str]]) -> np.ndarray:
         """(titles, candidates): what the stance adds to each candidate's logit."""
-        signs = np.array([sign(path) for path in candidates], dtype=np.float64)
+        signs = np.array([sign(tuple(path)) for path in candidates], dtype=np.float64)
         if not ((signs > 0).any() and (signs < 0).any()):
             # no split of attacks from defenses: a section named "Backdoor Attacks" among
             # topics holds the defenses against backdoors too
