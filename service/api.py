@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import faiss
-from fastapi import FastAPI, Query, Request
+from fastapi import BackgroundTasks, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
@@ -24,7 +24,7 @@ from secml_papers.index.search.paper_index import (
     Filters,
     papers_in_section,
 )
-from secml_papers.service import limits, querying, schemas
+from secml_papers.service import limits, memory, querying, schemas
 from secml_papers.service.admin import admin_router
 from secml_papers.service.checkpr import MAX_NEW_EMBEDDINGS, check_pr
 from secml_papers.service.comment import render
@@ -197,7 +197,7 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
         dependencies=expensive,
         responses=errors(400, 403, 422, *EXPENSIVE),
     )
-    def check_pull_request(body: schemas.CheckPrRequest) -> dict:
+    def check_pull_request(body: schemas.CheckPrRequest, after: BackgroundTasks) -> dict:
         if body.check_links and not library.settings.http_link_checks:
             raise LinkChecksOff(
                 "link checks are off on this server: its operator has not enabled them "
@@ -213,6 +213,9 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
             max_changed=library.settings.max_changed_entries,
             link_policy=link_policy,
         )
+        # the check's parses and evidence (some 250 MB on a 10,000-entry list) are freed by
+        # now: their pages are handed back once the answer is sent (service/memory.py)
+        after.add_task(memory.release)
         return {**report.to_dict(), "findings": report.findings(), "comment": render(report)}
 
     @app.get(

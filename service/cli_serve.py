@@ -75,15 +75,18 @@ def serve(
     from secml_papers.service.api import create_app
 
     memory.limit_arenas()  # before any thread allocates: reloads then hand memory back
+    memory.fix_mmap_threshold()
     http_choice = _available(http.value, "httptools")  # before the model and index load
     loop_choice = _available(loop.value, "uvloop")
     library = open_library(ctx)
-    index = loaded_index(ctx)
+    # only its size is kept: a local holding the index would keep the first one alive (its
+    # vectors, FAISS index and papers) for as long as the server runs, past every reload
+    papers = len(loaded_index(ctx).papers)
     library.fit_in_background()  # /search answers meanwhile; /categorize waits for the fit
     output.err.print(
         Text(
             f"serving {library.paper_list.title or library.source.name} "
-            f"({len(index.papers)} papers, model {library.embedder.name}) at http://{host}:{port}/"
+            f"({papers} papers, model {library.embedder.name}) at http://{host}:{port}/"
         )
     )
     uvicorn.run(
