@@ -25,7 +25,10 @@ import logging
 _M_ARENA_MAX = -8  # mallopt's parameter numbers in glibc's malloc.h
 _M_MMAP_THRESHOLD = -3
 ARENAS = 2
-MMAP_THRESHOLD = 128 * 1024  # glibc's own starting value, kept from rising
+# a list-sized array (a 10,000-entry list's vectors: 15 MB) is mapped apart; smaller blocks
+# stay in the heap, where reusing them costs no system call (a 128 KB threshold, glibc's
+# starting value, mapped every medium array of a categorizer's fit as well)
+MMAP_THRESHOLD = 1024 * 1024
 log = logging.getLogger("secml_papers.memory")
 
 
