@@ -19,7 +19,7 @@ from secml_papers.index.categorize.calibration import (
     softmax,
 )
 from secml_papers.index.categorize.categorizer import Categorizer
-from secml_papers.index.categorize.features import BASE_FEATURES, FEATURES
+from secml_papers.index.categorize.features import BASE_FEATURES, FEATURES, PROBE_FEATURES
 from secml_papers.index.lexical import LexicalIndex, tokenize
 
 SINGLE = {"nearest entries (kNN mean of 2)": "knn", "section centroid": "centroid"}
@@ -88,7 +88,8 @@ def combiner_methods(cat: Categorizer, test: np.ndarray | None) -> dict[str, np.
         "combiner: kNN, centroid, vote, heading": ["knn", "centroid", "vote", "head", "size"],
         "combiner: + BM25": [f for f in BASE_FEATURES if f not in ("parent", "kind")],
         "combiner: + parent and kind centroids": list(BASE_FEATURES),
-        "combiner: + ridge probes": list(FEATURES),
+        "combiner: + ridge probes": list(BASE_FEATURES + PROBE_FEATURES),
+        "combiner: + word probe": list(FEATURES),
     }
     out = {}
     for name, chosen in subsets.items():

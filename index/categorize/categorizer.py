@@ -47,6 +47,7 @@ from secml_papers.index.categorize.probe_features import (
     probe_features_without,
 )
 from secml_papers.index.categorize.training import SAMPLE_ABOVE, training_features, training_rows
+from secml_papers.index.categorize.word_probe import WordProbe
 from secml_papers.index.embedding.embedder import Embedder
 from secml_papers.index.lexical import LexicalIndex
 
@@ -139,6 +140,31 @@ class Categorizer:
         return fit_probes(self.evidence, self.design)
 
     @cached_property
+    def words(self) -> WordProbe | None:
+        """The word probe, fitted on the entries the combiner learns from (None: too few)."""
+        rows = self.labelled
+        if len(rows) < 2:
+            return None
+        probe = WordProbe([self.texts[i] for i in rows], self.labels[rows], len(self.candidates))
+        if "_fitted" in self.__dict__:  # a borrowed fit (reuse.py): no left-out scores to come
+            probe.forget()
+        return probe
+
+    def word_features(self, texts: Sequence[str], hidden: np.ndarray | None) -> np.ndarray:
+        """(queries, candidates, 1): the word probe's scores, each query's hidden entries
+        left out of its fit."""
+        out = np.zeros((len(texts), len(self.candidates), 1))
+        if self.words is None:
+            return out
+        if hidden is None or not hidden[:, self.labelled].any():
+            out[:, :, 0] = self.words.predict(texts)
+            return out
+        for q, mask in enumerate(hidden):  # rare: an entry of the list placed without itself
+            block = np.flatnonzero(mask[self.labelled])
+            out[q, :, 0] = self.words.predict_without([texts[q]], block)[0]
+        return out
+
+    @cached_property
     def entries_lexical(self) -> LexicalIndex:
         return LexicalIndex(self.texts)
 
@@ -164,7 +190,7 @@ class Categorizer:
             probes = self._probes_without(vectors, hidden)
         else:
             probes = probe_features(self.evidence, vectors, self.probes)
-        return np.concatenate([base, probes], axis=2)
+        return np.concatenate([base, probes, self.word_features(texts, hidden)], axis=2)
 
     def _probes_without(self, vectors: np.ndarray, hidden: np.ndarray) -> np.ndarray:
         """Probe features with each query's hidden entries left out of the probe's fit.

@@ -20,6 +20,8 @@ matrix products rather than one categorisation per entry.
                repeated kind borrows from its namesakes
 * ``probe``, ``probe_parent``, ``probe_kind``: a ridge probe's score (``probe.py``) for the
                section, for its parent, and for its heading name
+* ``words``    the word probe's score (``word_probe.py``): kernel ridge over the title's
+               TF-IDF, the words that separate the list's sections
 * ``size``     log of the section's entry count: a prior, learnt rather than imposed
 * ``empty``    1 for a section without entries (its entry features are then 0)
 * ``head_lift`` ``head`` minus the mean ``head`` of the list's entries outside the section:
@@ -57,7 +59,8 @@ BASE_FEATURES = (
     "head_lift",
 )
 PROBE_FEATURES = ("probe", "probe_parent", "probe_kind")
-FEATURES = BASE_FEATURES + PROBE_FEATURES
+WORD_FEATURES = ("words",)
+FEATURES = BASE_FEATURES + PROBE_FEATURES + WORD_FEATURES
 KNN_K = 2
 VOTE_K = 10
 _NUMBERING = re.compile(r"^\s*(?:\d+(?:\.\d+)*\.?|[ivxlc]+\.|[a-z]\))\s+", re.IGNORECASE)

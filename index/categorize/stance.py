@@ -43,6 +43,11 @@ _TRANSFORM = {"ngram_range": (1, 2), "sublinear_tf": True}  # the fit's TF-IDF (
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 
 
+def tokens(text: str) -> list[str]:
+    """A title's words, lower-cased, of two characters or more (scikit-learn's default)."""
+    return _TOKEN.findall(text.lower())
+
+
 @lru_cache(maxsize=4096)  # asked for every candidate of every categorisation
 def sign(path: tuple[str, ...]) -> float:
     """+1 for a section whose heading (or the nearest parent that names a kind) is a defense,
@@ -78,7 +83,7 @@ class Stance:
         (sublinear counts, idf, unit length) costs two seconds of import on every start of
         the command line; tests/test_stance.py checks both give the same scores.
         """
-        words = _TOKEN.findall(title.lower())
+        words = tokens(title)
         if not words:
             return 0.0
         terms = Counter(words + [f"{a} {b}" for a, b in pairwise(words)])

@@ -17,10 +17,12 @@ import numpy as np
 from secml_papers.index.categorize.features import (
     BASE_FEATURES,
     PROBE_FEATURES,
+    WORD_FEATURES,
     Evidence,
     section_features,
 )
 from secml_papers.index.categorize.probe_features import Probes, probe_features_without
+from secml_papers.index.categorize.word_probe import WordProbe
 from secml_papers.index.lexical import LexicalIndex
 
 
@@ -37,6 +39,8 @@ class Learner(Protocol):
     evidence: Evidence
     probes: Probes
     lexical: tuple[LexicalIndex, LexicalIndex]
+    labelled: np.ndarray
+    words: WordProbe | None
 
 
 SAMPLE_ABOVE = 2000  # labelled entries; docs/quality.md's figures are for lists below this
@@ -72,12 +76,13 @@ def training_features(cat: Learner, rows: np.ndarray) -> tuple[np.ndarray, np.nd
     evidence, probes = cat.evidence, cat.probes
     entries, headings = cat.lexical
     n, sections = len(cat.papers), len(cat.candidates)
-    base = len(BASE_FEATURES)
-    loo = np.empty((len(rows), sections, base + len(PROBE_FEATURES)))
+    base, probed = len(BASE_FEATURES), len(BASE_FEATURES) + len(PROBE_FEATURES)
+    loo = np.empty((len(rows), sections, probed + len(WORD_FEATURES)))
     new = np.empty_like(loo)
     emptied = emptied_sections(cat.labels, rows, sections)
-    loo[:, :, base:] = _loo_probes(evidence, probes, rows)
-    new[:, :, base:] = _emptied_probes(evidence, probes, rows, emptied)
+    loo[:, :, base:probed] = _loo_probes(evidence, probes, rows)
+    new[:, :, base:probed] = _emptied_probes(evidence, probes, rows, emptied)
+    loo[:, :, probed:], new[:, :, probed:] = _word_scores(cat, rows, emptied)
     step = max(1, CHUNK_CELLS // max(n, 1))
     for start in range(0, len(rows), step):
         part = slice(start, start + step)
@@ -97,6 +102,30 @@ def training_features(cat: Learner, rows: np.ndarray) -> tuple[np.ndarray, np.nd
         for chosen in emptied:
             hidden |= cat.labels[None, :] == chosen[part, None]
         new[part, :, :base] = section_features(evidence, *shared, hidden)
+    return loo, new
+
+
+def _word_scores(
+    cat: Learner, rows: np.ndarray, emptied: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The word probe's (leave-one-out, emptied sections) scores of the entries ``rows``,
+    each (rows, sections, 1); the probe is fitted on exactly these entries (``labelled``)."""
+    loo = np.zeros((len(rows), len(cat.candidates), 1))
+    new = np.zeros_like(loo)
+    words = cat.words
+    if words is None:
+        return loo, new
+    assert np.array_equal(rows, cat.labelled), "the word probe is fitted on the training rows"
+    loo[:, :, 0] = words.leave_one_out()
+    truth = emptied[0]
+    for section in np.unique(truth):
+        queries = np.flatnonzero(truth == section)
+        gone = [int(e[queries[0]]) for e in emptied]
+        block = np.flatnonzero(np.isin(cat.labels[rows], gone))
+        where = {int(b): k for k, b in enumerate(block)}
+        scores = words.block_out(block)
+        new[queries, :, 0] = scores[[where[int(q)] for q in queries]]
+    words.forget()  # its inverse is only for the fit (tens of MB on a long list)
     return loo, new
 
 
