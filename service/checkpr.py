@@ -18,7 +18,7 @@ from secml_papers.corpus.parse import parse_list
 from secml_papers.corpus.records import Paper, PaperList
 from secml_papers.index.build import paper_text
 from secml_papers.index.categorize.placement import Placement, place_added
-from secml_papers.index.categorize.reuse import BORROW_ABOVE, BORROW_SHARE, same_entries
+from secml_papers.index.categorize.reuse import BORROW_ABOVE, may_borrow, same_entries
 from secml_papers.service.library import Library
 from secml_papers.service.netguard import AddressPolicy
 
@@ -226,7 +226,7 @@ def _fitted_nearby(library: Library, base: PaperList, vectors: np.ndarray) -> bo
     served = index.papers
     if len(served) <= BORROW_ABOVE:
         return same_entries(base.papers, vectors, served, index.vectors)
-    return abs(len(base.papers) - len(served)) <= BORROW_SHARE * len(served)
+    return may_borrow(len(served), len(base.papers))
 
 
 def _vectors(library: Library, papers: tuple[Paper, ...], cap: int | None = None) -> np.ndarray:

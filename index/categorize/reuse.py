@@ -77,6 +77,13 @@ BORROW_ABOVE = SAMPLE_ABOVE  # below it a fit takes seconds: every BASE gets its
 BORROW_SHARE = 0.01  # entries added, removed or changed, as a share of the fitted list
 
 
+def may_borrow(fitted: int, other: int) -> bool:
+    """Whether a list of ``other`` entries may borrow the fit of one of ``fitted`` entries, by
+    their lengths alone: the fitted list is long and the two differ by at most BORROW_SHARE
+    (``borrowed`` then compares the entries themselves)."""
+    return fitted > BORROW_ABOVE and abs(other - fitted) <= BORROW_SHARE * fitted
+
+
 def borrowed(
     fitted: Categorizer,
     papers: Sequence[Paper],
@@ -94,7 +101,7 @@ def borrowed(
     entries gets its own evidence (entries, headings, probes, BM25) with the borrowed fit.
     None when the list is short (a fit is cheap and exact) or the versions differ more.
     """
-    if len(fitted.papers) <= BORROW_ABOVE or fitted.held_out is None:
+    if not may_borrow(len(fitted.papers), len(papers)) or fitted.held_out is None:
         return None
     before = {(p.id, p.title, p.section) for p in fitted.papers}
     after = {(p.id, p.title, p.section) for p in papers}
