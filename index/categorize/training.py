@@ -115,7 +115,8 @@ def _word_scores(
     words = cat.words
     if words is None:
         return loo, new
-    assert np.array_equal(rows, cat.labelled), "the word probe is fitted on the training rows"
+    if not np.array_equal(rows, cat.labelled):  # its left-out formulas hold for its own rows
+        raise ValueError("the word probe's training scores are for the rows it was fitted on")
     loo[:, :, 0] = words.leave_one_out()
     truth = emptied[0]
     for section in np.unique(truth):
