@@ -94,10 +94,11 @@ class Categorization:
 class Categorizer:
     """Ranks the list's sections for a paper; evidence comes from the list's entries only.
 
-    ``texts`` are what BM25 reads for each entry: by default the titles, which placed papers
-    better on the benchmark than titles with abstracts (leave-one-out top-1 0.588 against
-    0.558, docs/quality.md): the embedding already reads the abstract, and BM25 over long,
-    sometimes mismatched abstracts adds more noise than evidence.
+    ``texts`` are what BM25 and the word probe read for each entry: by default the titles,
+    which placed new papers better on the benchmark than titles with abstracts (temporal
+    split, top-1 0.530 against 0.515; level on leave-one-out, docs/quality.md): the embedding
+    already reads the abstract, and words of long, sometimes mismatched abstracts add more
+    noise than evidence.
     """
 
     def __init__(
