@@ -4,6 +4,9 @@ fitted without the entries left out, and its words separate sections the way a l
 import numpy as np
 import pytest
 
+from secml_papers.corpus.records import Paper, Section
+from secml_papers.index.categorize.categorizer import Categorizer
+from secml_papers.index.categorize.features import FEATURES
 from secml_papers.index.categorize.word_probe import WordProbe
 
 TITLES = [
@@ -82,3 +85,39 @@ def test_a_probe_that_only_predicts_solves_without_the_inverse():
 def test_the_words_that_separate_sections_decide(title, section):
     scores = WordProbe(TITLES, LABELS, 3).predict([title])[0]
     assert int(np.argmax(scores)) == section
+
+
+def _categorizer(embedder) -> Categorizer:
+    papers = [
+        Paper(f"p{i}", t, "", None, 2024, None, (SECTIONS[j],), i)
+        for i, (t, j) in enumerate(zip(TITLES, LABELS, strict=True))
+    ]
+    sections = [Section((s,), i, count=list(LABELS).count(i)) for i, s in enumerate(SECTIONS)]
+    vectors = embedder.embed(TITLES)
+    return Categorizer(papers, vectors, sections, embedder)
+
+
+SECTIONS = ("Jailbreak", "Fairness", "Watermark")
+
+
+def test_the_categorizer_reads_the_word_probe(fake_embedder):
+    """The combiner's ``words`` feature is the probe's: its left-out scores while fitting,
+    its predictions for a new title; the fit drops the probe's inverse."""
+    cat = _categorizer(fake_embedder)
+    column = FEATURES.index("words")
+    expected = WordProbe(TITLES, LABELS, 3).leave_one_out()
+    np.testing.assert_allclose(cat.loo_features[:, :, column], expected, atol=1e-9)
+    assert cat.words._inverse is None  # dropped once the fit had its left-out scores
+    title = "Bias and fairness in dialogue systems"
+    features = cat.features(fake_embedder.embed([title]), [title])
+    np.testing.assert_allclose(features[0, :, column], cat.words.predict([title])[0])
+    assert int(np.argmax(features[0, :, column])) == SECTIONS.index("Fairness")
+
+
+def test_an_entry_placed_without_itself_is_left_out_of_the_word_probe(fake_embedder):
+    cat = _categorizer(fake_embedder)
+    column = FEATURES.index("words")
+    hidden = np.zeros((1, len(TITLES)), dtype=bool)
+    hidden[0, 5] = True
+    features = cat.features(cat.vectors[5:6], [TITLES[5]], hidden)
+    np.testing.assert_allclose(features[0, :, column], cat.words.leave_one_out()[5], atol=1e-9)
