@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 
 _M_ARENA_MAX = -8  # mallopt's parameter numbers in glibc's malloc.h
 _M_MMAP_THRESHOLD = -3
@@ -29,7 +28,6 @@ ARENAS = 2
 # stay in the heap, where reusing them costs no system call (a 128 KB threshold, glibc's
 # starting value, mapped every medium array of a categorizer's fit as well)
 MMAP_THRESHOLD = 1024 * 1024
-log = logging.getLogger("secml_papers.memory")
 
 
 def _libc() -> ctypes.CDLL | None:

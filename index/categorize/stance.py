@@ -21,8 +21,6 @@ docs/quality.md), it moved blind top-1 up on every list with such sections.
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -34,18 +32,13 @@ from pathlib import Path
 import numpy as np
 
 from secml_papers.index.categorize.kinds import kind_of
+from secml_papers.index.categorize.tfidf import tokens, weighted
 
 SHIPPED = Path(__file__).with_name("stance.json")
 GAIN = 1.0  # logit per unit of log-odds: chosen on the replayed histories (docs/quality.md)
 CLIP = 4.0  # no title's words outweigh the rest of the evidence on their own
 _SIGNS = {"defense": 1.0, "certified": 1.0, "attack": -1.0}
 _TRANSFORM = {"ngram_range": (1, 2), "sublinear_tf": True}  # the fit's TF-IDF (scikit-learn)
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
-
-
-def tokens(text: str) -> list[str]:
-    """A title's words, lower-cased, of two characters or more (scikit-learn's default)."""
-    return _TOKEN.findall(text.lower())
 
 
 @lru_cache(maxsize=4096)  # asked for every candidate of every categorisation
@@ -87,10 +80,7 @@ class Stance:
         if not words:
             return 0.0
         terms = Counter(words + [f"{a} {b}" for a, b in pairwise(words)])
-        known = [(self.vocabulary[t], n) for t, n in terms.items() if t in self.vocabulary]
-        value = [(1.0 + math.log(n)) * self.idf[i] for i, n in known]
-        norm = math.sqrt(sum(v * v for v in value)) or 1.0
-        logit = sum(v * self.weights[i] for v, (i, _) in zip(value, known, strict=True)) / norm
+        logit = sum(v * self.weights[i] for i, v in weighted(terms, self.vocabulary, self.idf))
         return float(np.clip(logit + self.intercept, -CLIP, CLIP))
 
     def scores(self, titles: Sequence[str]) -> np.ndarray:

@@ -4,9 +4,9 @@ The sentence model embeds a title by its overall topic, and on a list of many ne
 topics the words that decide a placement ("jailbreak", "fairness", "watermark", "unlearning")
 weigh no more in the embedding than the rest of the title. BM25 (``lex``) finds the one entry
 that shares the rarest words, but not which words separate one section from another. This
-probe learns that from the list's own entries: TF-IDF of the title's words (sublinear
-counts, smoothed idf, unit length, as scikit-learn's), then kernel ridge regression on the
-sections' one-hot, in the dual form (a title has a few words of a vocabulary of thousands),
+probe learns that from the list's own entries: TF-IDF of the title's words (``tfidf.py``:
+sublinear counts, smoothed idf, unit length), then kernel ridge regression on the sections'
+one-hot, in the dual form (a title has a few words of a vocabulary of thousands),
 which gives exact leave-one-out and left-out-section scores from one inverse.
 
 It is fitted on the entries the combiner learns from (``training.py``: at most a sample of
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import linalg, sparse
 
-from secml_papers.index.categorize.stance import tokens
+from secml_papers.index.categorize.tfidf import tokens, weighted
 
 RIDGE = 3.0  # chosen on the replayed histories: 1, 3, 10, 30 tried (docs/quality.md)
 
@@ -57,12 +57,10 @@ class WordProbe:
     def transform_counts(self, counted: Sequence[Counter]) -> sparse.csr_matrix:
         rows, cols, values = [], [], []
         for r, c in enumerate(counted):
-            known = [(self.vocabulary[w], k) for w, k in c.items() if w in self.vocabulary]
-            value = [(1.0 + math.log(k)) * self.idf[i] for i, k in known]
-            norm = math.sqrt(sum(v * v for v in value)) or 1.0
-            rows += [r] * len(known)
-            cols += [i for i, _ in known]
-            values += [v / norm for v in value]
+            row = weighted(c, self.vocabulary, self.idf)
+            rows += [r] * len(row)
+            cols += [i for i, _ in row]
+            values += [v for _, v in row]
         shape = (len(counted), len(self.vocabulary))
         return sparse.csr_matrix((values, (rows, cols)), shape=shape, dtype=np.float64)
 
