@@ -7,6 +7,7 @@ import numpy as np
 from secml_papers.index.categorize.calibration import (
     fit_calibrated,
     fit_combiner,
+    fit_gain,
     fit_temperature,
     softmax,
 )
@@ -53,6 +54,23 @@ def test_temperature_undoes_overconfidence() -> None:
     before = -np.mean(np.log(softmax(logits)[rows, truth]))
     after = -np.mean(np.log(softmax(logits / t)[rows, truth]))
     assert after < before
+
+
+def test_gain_follows_how_far_the_offsets_agree_with_the_list() -> None:
+    """An evidence learnt elsewhere (the stance) is weighed by the list's held-out entries:
+    offsets that point at the true sections get a gain, offsets that point elsewhere none."""
+    features, truth = _synthetic(600, 4, 1.0, seed=3)
+    logits = features[..., 0]
+    rng = np.random.default_rng(4)
+    agreeing = np.zeros_like(logits)
+    right = rng.random(len(truth)) < 0.8  # right four times in five
+    agreeing[np.arange(len(truth)), np.where(right, truth, (truth + 1) % 4)] = 1.0
+    misleading = np.zeros_like(logits)
+    misleading[np.arange(len(truth)), (truth + 1) % 4] = 1.0
+    gain, temperature = fit_gain(logits, agreeing, truth)
+    assert gain > 0.5 and temperature == fit_temperature(logits + gain * agreeing, truth)
+    assert fit_gain(logits, misleading, truth)[0] == 0.0
+    assert fit_gain(logits, np.zeros_like(logits), truth) == (0.0, fit_temperature(logits, truth))
 
 
 def test_abstention_trades_answers_for_precision() -> None:

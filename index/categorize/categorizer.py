@@ -29,7 +29,7 @@ from secml_papers.index.categorize import stance
 from secml_papers.index.categorize.calibration import (
     Combiner,
     fit_calibrated,
-    fit_temperature,
+    fit_gain,
     softmax,
 )
 from secml_papers.index.categorize.features import (
@@ -270,18 +270,18 @@ class Categorizer:
         return self._fitted[0]
 
     @cached_property
-    def _with_stance(self) -> tuple[np.ndarray | None, float]:
+    def _with_stance(self) -> tuple[np.ndarray | None, float, float]:
         """The out-of-fold confidences with the stance's offsets added, and the temperature
         that calibrates the sum again (1 when the stance adds nothing to this list)."""
         held = self._fitted[1]
         if held is None:
-            return None, 1.0
+            return None, 1.0, 1.0
         offsets = self.stance_offsets([self.texts[i] for i in self.labelled])
         if not offsets.any():
-            return held, 1.0
-        logits = np.log(np.maximum(held, 1e-300)) + offsets
-        temperature = fit_temperature(logits, self.labels[self.labelled])
-        return softmax(logits / temperature), temperature
+            return held, 1.0, 1.0
+        logits = np.log(np.maximum(held, 1e-300))
+        gain, temperature = fit_gain(logits, offsets, self.labels[self.labelled])
+        return softmax((logits + gain * offsets) / temperature), temperature, gain
 
     @property
     def held_out(self) -> np.ndarray | None:
@@ -323,7 +323,8 @@ class Categorizer:
         hidden[0, list(exclude)] = True
         features = self.features(vector.reshape(1, -1), [text], hidden)
         logits = self.model.logits(features)[0] / self.model.temperature
-        logits = (logits + self.stance_offsets([text])[0]) / self._with_stance[1]
+        _, temperature, gain = self._with_stance
+        logits = (logits + gain * self.stance_offsets([text])[0]) / temperature
         confidences = softmax(logits)
         return self.categorization(confidences, vector, features[0], exclude)
 

@@ -111,6 +111,6 @@ def borrowed(
         papers, vectors, sections, fitted.embedder, fitted.abstain_below, None, fitted.sample_above
     )
     other.__dict__["_fitted"] = (fitted.model, None)  # cached properties, filled in
-    other.__dict__["_with_stance"] = (None, fitted._with_stance[1])
+    other.__dict__["_with_stance"] = (None, *fitted._with_stance[1:])
     other.__dict__["off_topic_below"] = fitted.off_topic_below
     return other
