@@ -1,4 +1,5 @@
-"""The stance model: which sections it tilts, its file round trip, its effect on placement."""
+"""The stance model: the kinds of section it knows, which sections it tilts, its file round
+trip, its effect on placement."""
 
 from __future__ import annotations
 
@@ -11,15 +12,22 @@ from secml_papers.index.categorize.categorizer import Categorizer
 
 EXAMPLES = {
     "one": [
-        ("Defending graph networks with robust training", 1.0),
-        ("Certified robustness of classifiers", 1.0),
-        ("Detecting and mitigating poisoned samples", 1.0),
-        ("Robust defending of classifiers", 1.0),
-        ("Attacking graph networks with perturbations", -1.0),
-        ("Adversarial attacks fooling classifiers", -1.0),
-        ("Poisoning attacks on graph networks", -1.0),
-        ("Fooling classifiers with attacks", -1.0),
-        ("A survey of the field", 0.0),
+        ("Defending graph networks with robust training", "defense"),
+        ("Certified robustness of classifiers", "defense"),
+        ("Detecting and mitigating poisoned samples", "defense"),
+        ("Robust defending of classifiers", "defense"),
+        ("Attacking graph networks with perturbations", "attack"),
+        ("Adversarial attacks fooling classifiers", "attack"),
+        ("Poisoning attacks on graph networks", "attack"),
+        ("Fooling classifiers with attacks", "attack"),
+        ("Graph robustness in general", ""),
+    ]
+}
+SURVEYS = {
+    "two": [
+        ("A survey of attacks on graph networks", "survey"),
+        ("Attacks on classifiers: a survey", "survey"),
+        ("A survey of defending classifiers", "survey"),
     ]
 }
 
@@ -40,46 +48,79 @@ LIST = """# Graph robustness
 """
 
 
-def test_sign_follows_the_nearest_heading_that_names_a_kind() -> None:
-    assert stance.sign(("Backdoor Attacks", "Defense Papers")) == 1.0
-    assert stance.sign(("Backdoor Attacks", "Attack Papers")) == -1.0
-    assert stance.sign(("4. Certified Robustness Papers",)) == 1.0
-    assert stance.sign(("2. Attack Papers", "2.1 Targeted Attack")) == -1.0
-    assert stance.sign(("Membership Inference Attacks",)) == 0.0
-    assert stance.sign(("ML for Security Systems",)) == 0.0
+def defense_minus_attack(model: stance.Stance, title: str) -> float:
+    log_p = model.log_probabilities([title])[0]
+    return float(log_p[model.kinds.index("defense")] - log_p[model.kinds.index("attack")])
+
+
+def test_kind_follows_the_nearest_heading_that_names_one() -> None:
+    assert stance.kind(("Backdoor Attacks", "Defense Papers")) == "defense"
+    assert stance.kind(("Backdoor Attacks", "Attack Papers")) == "attack"
+    assert stance.kind(("4. Certified Robustness Papers",)) == "certified"
+    assert stance.kind(("2. Attack Papers", "2.1 Targeted Attack")) == "attack"
+    assert stance.kind(("1. Survey Papers",)) == "survey"
+    assert stance.kind(("5. Benchmark and Evaluation",)) == "benchmark"
+    assert stance.kind(("Membership Inference Attacks",)) == ""
+    assert stance.kind(("ML for Security Systems",)) == ""
 
 
 def test_fit_round_trips_through_its_file() -> None:
     model = stance.fit(EXAMPLES)
     again = stance.Stance.from_json(model.to_json())
     titles = ["Defending classifiers", "Attacks fooling graph networks", "unrelated words"]
-    np.testing.assert_allclose(again.scores(titles), model.scores(titles), atol=1e-5)
-    assert model.scores(["Defending classifiers"])[0] > 0 > model.scores(["Fooling attacks"])[0]
-    assert model.trained_on == {"one": 8}  # the neutral title is left out
-    with pytest.raises(ValueError, match="both attack and defense"):
-        stance.fit({"one": [("Attacks", -1.0), ("More attacks", -1.0)]})
+    np.testing.assert_allclose(
+        again.log_probabilities(titles), model.log_probabilities(titles), atol=1e-5
+    )
+    assert again.kinds == model.kinds == ("attack", "defense")
+    assert defense_minus_attack(model, "Defending classifiers") > 0
+    assert defense_minus_attack(model, "Fooling attacks") < 0
+    assert model.trained_on == {"one": 8}  # the title of no kind is left out
+    with pytest.raises(ValueError, match="at least two kinds"):
+        stance.fit({"one": [("Attacks", "attack"), ("More attacks", "attack")]})
 
 
-def test_scores_are_the_fitted_pipelines_own() -> None:
+def test_more_than_two_kinds_round_trip_and_read_their_words() -> None:
+    model = stance.fit({**EXAMPLES, **SURVEYS})
+    assert model.kinds == ("attack", "defense", "survey")
+    again = stance.Stance.from_json(model.to_json())
+    titles = ["A survey of graph networks", "Defending classifiers", "Fooling attacks"]
+    np.testing.assert_allclose(
+        again.log_probabilities(titles), model.log_probabilities(titles), atol=1e-5
+    )
+    assert [model.kinds[k] for k in model.log_probabilities(titles).argmax(axis=1)] == [
+        "survey",
+        "defense",
+        "attack",
+    ]
+
+
+@pytest.mark.parametrize("examples", [EXAMPLES, {**EXAMPLES, **SURVEYS}])
+def test_log_probabilities_are_the_fitted_pipelines_own(examples) -> None:
     """The hand-written transform gives what scikit-learn's TF-IDF and regression give."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    model = stance.fit(EXAMPLES)
+    model = stance.fit(examples)
     titles = ["Defending graph networks, robust robust training!", "Attacks", "nothing known"]
     tfidf = TfidfVectorizer(vocabulary=model.vocabulary, ngram_range=(1, 2), sublinear_tf=True)
     tfidf.idf_ = model.idf
-    expected = np.clip(tfidf.transform(titles) @ model.weights + model.intercept, -4, 4)
-    np.testing.assert_allclose(model.scores(titles), expected, atol=1e-9)
+    logits = tfidf.transform(titles) @ model.weights + model.intercepts
+    expected = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(
+        model.log_probabilities(titles), np.maximum(expected, stance.FLOOR), atol=1e-9
+    )
 
 
-def test_offsets_only_where_the_list_splits_attacks_from_defenses() -> None:
+def test_offsets_only_where_the_list_has_two_kinds() -> None:
     model = stance.fit(EXAMPLES)
-    split = [("Attack Papers",), ("Defense Papers",), ("Surveys",)]
+    split = [("Attack Papers",), ("Defense Papers",), ("Related Topics",)]
     out = model.offsets(["Defending classifiers", ""], split)
     assert out[0, 0] < 0 < out[0, 1] and out[0, 2] == 0
+    assert out[0, 0] == pytest.approx(-out[0, 1])  # centred on the kinds the list has
     assert not out[1].any()  # no title, no stance
     topics = [("Backdoor Attacks",), ("Membership Inference",)]
     assert not model.offsets(["Defending classifiers"], topics).any()
+    one_kind = [("Attack Papers",), ("Related Topics",)]
+    assert not model.offsets(["Defending classifiers"], one_kind).any()
 
 
 def test_the_stance_moves_a_defense_title_toward_the_defense_section(fake_embedder) -> None:
@@ -101,10 +142,15 @@ def test_the_stance_moves_a_defense_title_toward_the_defense_section(fake_embedd
 def test_the_shipped_model_reads_the_common_words() -> None:
     model = stance.shipped()
     assert model is not None and sum(model.trained_on.values()) >= 300
-    defended, attacked = model.scores(
-        [
-            "GNNGuard: Defending Graph Neural Networks against Adversarial Attacks",
-            "Adversarial Attacks on Neural Networks for Graph Data",
-        ]
+    assert set(model.kinds) == set(stance.KINDS)
+    defended = "GNNGuard: Defending Graph Neural Networks against Adversarial Attacks"
+    attacked = "Adversarial Attacks on Neural Networks for Graph Data"
+    assert defense_minus_attack(model, defended) > 0 > defense_minus_attack(model, attacked)
+    sections = [("3. Defense Papers",), ("4. Certified Robustness Papers",), ("2. Attack Papers",)]
+    certified = model.offsets(["Certifiable Robustness of Graph Convolutional Networks"], sections)
+    assert certified[0, 1] > certified[0, 0] > certified[0, 2]
+    surveyed = model.offsets(
+        ["A Survey on Adversarial Attacks and Defenses"],
+        [("1. Survey Papers",), ("2. Attack Papers",), ("3. Defense Papers",)],
     )
-    assert defended > 0 > attacked
+    assert surveyed[0, 0] == surveyed[0].max()

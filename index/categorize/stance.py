@@ -1,20 +1,25 @@
-"""Whether a title reads as an attack or as a defense: a word model learnt across lists.
+"""What kind of paper a title reads as (an attack, a defense, a certified defense, a survey,
+a benchmark): a word model learnt across lists.
 
-Many lists split each topic into "Attack Papers" and "Defense Papers". A sentence model
+Many lists split each topic into "Attack Papers" and "Defense Papers", and some keep
+"Certified Robustness", "Survey Papers" or "Benchmark and Evaluation" apart. A sentence model
 embeds a title by its topic, so "MemGuard: Defending against Black-Box Membership Inference
 Attacks" sits among the attacks it defends against, and a list's own entries are too few to
-learn the words that tell the two apart. Those words are the same in every list
-("defending", "mitigating", "robust", "certified" against "attack", "fooling", "stealing"),
-so they are learnt once, across the real lists of ../shared/datasets/list-histories, by
-``bench/quality/fit_stance.py``: TF-IDF of the title's words and word pairs, then a logistic
-regression of defense (and certified) sections against attack sections. The fitted weights
-ship as ``stance.json`` beside this module.
+learn the words that tell the kinds apart. Those words are the same in every list
+("defending", "mitigating", "robust" against "attack", "fooling", "stealing"; "certified",
+"provable"; "a survey"; "benchmarking", "evaluating"), so they are learnt once, by
+``bench/quality/fit_stance.py``: TF-IDF of the title's words and word pairs, then a
+multinomial logistic regression of the kinds, on the titles of the real lists of
+../shared/datasets/list-histories (labelled by their section's heading) and of the OWASP data
+set (labelled by its paper type). The fitted weights ship as ``stance.json`` beside this
+module.
 
-The categoriser adds ``GAIN`` times the title's score (its log-odds of defense, clipped) to
-the calibrated logit of every section whose heading names a defense, and subtracts it from
-every section whose heading names an attack (``kinds.kind_of``); other sections are
-untouched, and so is a list that does not split attacks from defenses. Replayed on the real
-histories with a model fitted without the list replayed (leave-one-list-out,
+For a list whose sections are of at least two of these kinds, the categoriser adds to the
+calibrated logit of each such section the title's log-probability of that section's kind,
+less the mean over the kinds the list has (``offsets``), times a gain that the list's own
+held-out entries choose (``calibration.fit_gain``: how far this list's maintainers follow the
+words); sections of no kind, and lists with fewer than two kinds, are untouched. Replayed on
+the real histories with a model fitted without the list replayed (leave-one-list-out,
 docs/quality.md), it moved blind top-1 up on every list with such sections.
 """
 
@@ -35,74 +40,98 @@ from secml_papers.index.categorize.kinds import kind_of
 from secml_papers.index.categorize.tfidf import tokens, weighted
 
 SHIPPED = Path(__file__).with_name("stance.json")
-GAIN = 1.0  # logit per unit of log-odds: chosen on the replayed histories (docs/quality.md)
-CLIP = 4.0  # no title's words outweigh the rest of the evidence on their own
-_SIGNS = {"defense": 1.0, "certified": 1.0, "attack": -1.0}
+KINDS = ("attack", "defense", "certified", "survey", "benchmark")
+FLOOR = -8.0  # no title's words push a kind further down than this log-probability
+_CERTIFIED = ("certif", "provab", "verif")  # "Certified Robustness" is a defense of its own
 _TRANSFORM = {"ngram_range": (1, 2), "sublinear_tf": True}  # the fit's TF-IDF (scikit-learn)
 
 
 @lru_cache(maxsize=4096)  # asked for every candidate of every categorisation
-def sign(path: tuple[str, ...]) -> float:
-    """+1 for a section whose heading (or the nearest parent that names a kind) is a defense,
-    -1 for an attack, 0 otherwise."""
+def kind(path: tuple[str, ...]) -> str:
+    """The kind of a section: that of its heading, or of the nearest parent that names one
+    ("" when none does). A defense heading that names certification is "certified".
+
+    >>> kind(("Backdoor Attacks", "Defense Papers")), kind(("4. Certified Robustness Papers",))
+    ('defense', 'certified')
+    """
     for part in reversed(path):
-        kind = kind_of(part)
-        if kind:
-            return _SIGNS.get(kind, 0.0)
-    return 0.0
+        found = kind_of(part)
+        if found == "defense" and any(w in part.casefold() for w in _CERTIFIED):
+            return "certified"
+        if found:
+            return found
+    return ""
 
 
 class Stance:
-    """A fitted word model: the TF-IDF vocabulary with its idf, one weight per term."""
+    """A fitted word model: the TF-IDF vocabulary with its idf, one weight per term and kind."""
 
     def __init__(
         self,
         vocabulary: dict[str, int],
         idf: np.ndarray,
         weights: np.ndarray,
-        intercept: float,
+        intercepts: np.ndarray,
+        kinds: Sequence[str],
         trained_on: dict[str, int],
     ) -> None:
         self.vocabulary = dict(vocabulary)
         self.idf = np.asarray(idf, dtype=np.float64)
-        self.weights = np.asarray(weights, dtype=np.float64)
-        self.intercept = float(intercept)
+        self.weights = np.asarray(weights, dtype=np.float64)  # (terms, kinds)
+        self.intercepts = np.asarray(intercepts, dtype=np.float64)
+        self.kinds = tuple(kinds)
         self.trained_on = dict(trained_on)  # list name -> entries it gave
 
-    def score(self, title: str) -> float:
-        """A title's log-odds of being a defense paper, clipped to +-CLIP (0 for no title).
+    def logits(self, title: str) -> np.ndarray:
+        """A title's logit per kind (zeros for no title).
 
         The fit's transform, written out: scikit-learn's TF-IDF of words and word pairs
         (sublinear counts, idf, unit length) costs two seconds of import on every start of
-        the command line; tests/test_stance.py checks both give the same scores.
+        the command line; tests/test_stance.py checks both give the same probabilities.
         """
         words = tokens(title)
         if not words:
-            return 0.0
+            return np.zeros(len(self.kinds))
         terms = Counter(words + [f"{a} {b}" for a, b in pairwise(words)])
-        logit = sum(v * self.weights[i] for i, v in weighted(terms, self.vocabulary, self.idf))
-        return float(np.clip(logit + self.intercept, -CLIP, CLIP))
+        out = self.intercepts.copy()
+        for i, v in weighted(terms, self.vocabulary, self.idf):
+            out += v * self.weights[i]
+        return out
 
-    def scores(self, titles: Sequence[str]) -> np.ndarray:
-        return np.array([self.score(t) for t in titles], dtype=np.float64)
+    def log_probabilities(self, titles: Sequence[str]) -> np.ndarray:
+        """(titles, kinds): each title's log-probability of each kind, floored at FLOOR;
+        a missing title has the same for every kind (it says nothing)."""
+        logits = np.array([self.logits(t) for t in titles]).reshape(len(titles), len(self.kinds))
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return np.maximum(log_p, FLOOR)
 
     def offsets(self, titles: Sequence[str], candidates: Sequence[Sequence[str]]) -> np.ndarray:
         """(titles, candidates): what the stance adds to each candidate's logit."""
-        signs = np.array([sign(tuple(path)) for path in candidates], dtype=np.float64)
-        if not ((signs > 0).any() and (signs < 0).any()):
-            # no split of attacks from defenses: a section named "Backdoor Attacks" among
-            # topics holds the defenses against backdoors too
-            return np.zeros((len(titles), len(candidates)))
-        return GAIN * self.scores(titles)[:, None] * signs[None, :]
+        out = np.zeros((len(titles), len(candidates)))
+        column = {k: i for i, k in enumerate(self.kinds)}
+        kinds = [kind(tuple(path)) for path in candidates]
+        present = sorted({k for k in kinds if k in column})
+        if len(present) < 2:
+            # one kind or none: a section named "Backdoor Attacks" among topics holds the
+            # defenses against backdoors too
+            return out
+        log_p = self.log_probabilities(titles)[:, [column[k] for k in present]]
+        log_p -= log_p.mean(axis=1, keepdims=True)
+        for j, k in enumerate(kinds):
+            if k in present:
+                out[:, j] = log_p[:, present.index(k)]
+        return out
 
     def to_json(self) -> str:
-        vocabulary, idf = self.vocabulary, self.idf
+        vocabulary, idf, weights = self.vocabulary, self.idf, self.weights
         return json.dumps(
             {
-                "intercept": round(self.intercept, 6),
+                "kinds": list(self.kinds),
+                "intercepts": [round(float(b), 6) for b in self.intercepts],
                 "trained_on": self.trained_on,
                 "terms": {
-                    t: [round(float(idf[i]), 6), round(float(self.weights[i]), 6)]
+                    t: [round(float(idf[i]), 6), [round(float(w), 6) for w in weights[i]]]
                     for t, i in sorted(vocabulary.items())
                 },
             },
@@ -117,27 +146,33 @@ class Stance:
         return cls(
             {t: i for i, t in enumerate(terms)},
             np.array([data["terms"][t][0] for t in terms]),
-            np.array([data["terms"][t][1] for t in terms]),
-            data["intercept"],
+            np.array([data["terms"][t][1] for t in terms]).reshape(len(terms), -1),
+            np.array(data["intercepts"]),
+            data["kinds"],
             data["trained_on"],
         )
 
 
-def fit(examples: dict[str, Sequence[tuple[str, float]]], c: float = 4.0) -> Stance:
-    """The model from (title, sign) pairs per list; titles of sections with sign 0 are left
-    out. Balanced classes: lists hold more attacks than defenses, a title should not."""
+def fit(examples: dict[str, Sequence[tuple[str, str]]], c: float = 4.0) -> Stance:
+    """The model from (title, kind) pairs per source; titles of no known kind are left out.
+    Balanced classes: lists hold more attacks than defenses, a title should not."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    rows = [(t, s) for pairs in examples.values() for t, s in pairs if s]
-    if len({s for _, s in rows}) < 2:
-        raise ValueError("the stance needs titles of both attack and defense sections")
+    rows = [(t, k) for pairs in examples.values() for t, k in pairs if k in KINDS]
+    if len({k for _, k in rows}) < 2:
+        raise ValueError("the stance needs titles of at least two kinds of section")
     learnt = TfidfVectorizer(**_TRANSFORM, min_df=2)
     x = learnt.fit_transform([t for t, _ in rows])
     model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-    model.fit(x, [s > 0 for _, s in rows])
-    counts = {name: sum(1 for _, s in pairs if s) for name, pairs in examples.items()}
-    return Stance(learnt.vocabulary_, learnt.idf_, model.coef_[0], model.intercept_[0], counts)
+    model.fit(x, [k for _, k in rows])
+    kinds = [str(k) for k in model.classes_]
+    weights, intercepts = model.coef_.T, model.intercept_
+    if len(kinds) == 2:  # one column for two kinds: the first kind's logit is 0
+        weights = np.hstack([np.zeros_like(weights), weights])
+        intercepts = np.array([0.0, intercepts[0]])
+    counts = {name: sum(1 for _, k in pairs if k in KINDS) for name, pairs in examples.items()}
+    return Stance(learnt.vocabulary_, learnt.idf_, weights, intercepts, kinds, counts)
 
 
 @lru_cache(maxsize=1)
