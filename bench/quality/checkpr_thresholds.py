@@ -19,8 +19,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, for bench.common
 from bench.common.datasets import load_papers, markdown_list
+from bench.quality.fit_stance import lists_only
 from secml_papers.corpus import parse_list
 from secml_papers.corpus.storage import read_list
+from secml_papers.index.categorize import stance
 from secml_papers.index.categorize.categorizer import Categorizer
 from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
 from secml_papers.index.evaluation.evaluate import leave_one_out, threshold_table
@@ -80,7 +82,9 @@ def near_duplicates(embedder) -> None:
 def main() -> None:
     embedder = SentenceTransformerEmbedder()
     abstention("bundled Awesome SecML Papers", read_list(None).text, embedder)
-    abstention("OWASP data-set list (noisy, auto-labelled)", markdown_list(load_papers()), embedder)
+    with stance.using(lists_only()):  # the shipped stance learnt these titles' paper types
+        owasp = markdown_list(load_papers())
+        abstention("OWASP data-set list (noisy, auto-labelled)", owasp, embedder)
     near_duplicates(embedder)
 
 

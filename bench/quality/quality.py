@@ -28,6 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the checkout, for bench.common
 from bench.common.embed_cache import embed_cached
 from bench.common.lists import DEFAULT_OUT, DEFAULT_YEAR, make_lists
+from bench.quality.fit_stance import lists_only
 from bench.quality.methods import (
     SINGLE,
     combiner_methods,
@@ -40,6 +41,7 @@ from secml_papers.corpus import parse_list
 from secml_papers.corpus.abstracts import attach_abstracts
 from secml_papers.corpus.storage import read_abstracts
 from secml_papers.index.build import paper_text
+from secml_papers.index.categorize import stance
 from secml_papers.index.categorize.categorizer import ABSTAIN_BELOW, Categorizer
 from secml_papers.index.categorize.features import FEATURES, heading_text
 from secml_papers.index.embedding.embedder import SentenceTransformerEmbedder
@@ -180,8 +182,9 @@ def main() -> None:
     parser.add_argument("--models", default="all-MiniLM-L6-v2")
     args = parser.parse_args()
     results: dict = {}
-    for model in args.models.split(","):
-        run(model.strip(), args.out, args.year, results)
+    with stance.using(lists_only()):  # the shipped one learnt this benchmark's labels
+        for model in args.models.split(","):
+            run(model.strip(), args.out, args.year, results)
     target = args.out / "results.json"
     target.write_text(json.dumps(results, indent=1))
     print(f"wrote {target}", file=sys.stderr)

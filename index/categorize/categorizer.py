@@ -7,8 +7,9 @@ temperature calibrates the result (``calibration.py``). Both are fitted once, on
 by leave-one-out over the list's entries (a bounded sample of them on a long list,
 ``training.py``): a few matrix products, then cached; ``reuse.py`` reuses the fit for
 another version of the list with the same entries (check-pr's BASE). Last, a word model
-learnt once across real lists tilts the sections whose headings name an attack or a defense
-by how the title reads (``stance.py``).
+learnt once across real lists tilts the sections whose headings name a kind of paper (attack,
+defense, certified, survey, benchmark) by how the title reads (``stance.py``), at a gain the
+list's own held-out entries choose.
 
 Why this and not plain nearest-neighbour voting: on the OWASP benchmark (docs/quality.md) the
 combiner places new papers better, and its confidence means what it says, so one threshold
@@ -123,7 +124,7 @@ class Categorizer:
         index = {path: j for j, path in enumerate(self.candidates)}
         self.labels = np.array([index.get(p.section, -1) for p in self.papers], dtype=np.int64)
         self.design: Design | None = None  # the probes' inverse, when shared (reuse.py)
-        self.stance = stance.active()  # attack or defense, by a title's words (stance.py)
+        self.stance = stance.active()  # the kind of paper, by a title's words (stance.py)
         self.derived: dict[tuple, Categorizer] = {}  # other candidates, same entries (reuse.py)
 
     @cached_property
@@ -271,8 +272,9 @@ class Categorizer:
 
     @cached_property
     def _with_stance(self) -> tuple[np.ndarray | None, float, float]:
-        """The out-of-fold confidences with the stance's offsets added, and the temperature
-        that calibrates the sum again (1 when the stance adds nothing to this list)."""
+        """The out-of-fold confidences with the stance's offsets added, the temperature that
+        calibrates the sum again, and the gain the offsets get (``fit_gain``: the list's own
+        held-out entries say how far to trust the stance; 1 and 1 when it adds nothing)."""
         held = self._fitted[1]
         if held is None:
             return None, 1.0, 1.0
