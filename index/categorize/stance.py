@@ -124,20 +124,21 @@ class Stance:
         return out
 
     def to_json(self) -> str:
-        vocabulary, idf, weights = self.vocabulary, self.idf, self.weights
-        return json.dumps(
-            {
-                "kinds": list(self.kinds),
-                "intercepts": [round(float(b), 6) for b in self.intercepts],
-                "trained_on": self.trained_on,
-                "terms": {
-                    t: [round(float(idf[i]), 6), [round(float(w), 6) for w in weights[i]]]
-                    for t, i in sorted(vocabulary.items())
-                },
-            },
-            indent=0,
-            sort_keys=True,
-        )
+        """The model as JSON, one term to a line (a refit reads as a diff of its terms)."""
+        head = {
+            "kinds": list(self.kinds),
+            "intercepts": [round(float(b), 6) for b in self.intercepts],
+            "trained_on": self.trained_on,
+        }
+        terms = [
+            f"{json.dumps(t)}: "
+            + json.dumps(
+                [round(float(self.idf[i]), 6), [round(float(w), 6) for w in self.weights[i]]]
+            )
+            for t, i in sorted(self.vocabulary.items())
+        ]
+        fields = [f"{json.dumps(k)}: {json.dumps(v, sort_keys=True)}" for k, v in head.items()]
+        return "{\n" + ",\n".join([*fields, '"terms": {\n' + ",\n".join(terms) + "\n}"]) + "\n}"
 
     @classmethod
     def from_json(cls, text: str) -> Stance:
