@@ -20,7 +20,7 @@ import numpy as np
 
 L2 = 1.0
 _TEMPERATURES = np.geomspace(0.2, 5.0, 61)
-_GAINS = np.linspace(0.0, 4.0, 17)
+MAX_GAIN = 4.0  # the stance's offsets, at most (fit_gain)
 
 
 FAR_QUANTILE = 0.1  # a paper farther from the entries than 90% of the list's own entries,
@@ -150,18 +150,21 @@ def fit_temperature(logits: np.ndarray, truth: np.ndarray) -> float:
 
 
 def fit_gain(logits: np.ndarray, offsets: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
-    """(gain, temperature) of ``softmax((logits + gain * offsets) / temperature)`` with the least
-    negative log-likelihood of the true sections: how far a list's own held-out entries say
-    to trust an evidence learnt elsewhere (the stance), and the temperature that goes with it."""
-    best = (np.inf, 0.0, 1.0)
-    rows = np.arange(len(truth))
-    for gain in _GAINS:
-        shifted = logits + gain * offsets
-        temperature = fit_temperature(shifted, truth)
-        loss = -np.mean(np.log(softmax(shifted / temperature)[rows, truth] + 1e-12))
-        if loss < best[0] - 1e-9:
-            best = (loss, float(gain), temperature)
-    return best[1], best[2]
+    """(gain, temperature) for ``softmax((logits + gain * offsets) / temperature)``: how far a
+    list's own held-out entries say to trust an evidence learnt elsewhere (the stance), and
+    the temperature that goes with it.
+
+    ``logits / T + (gain / T) * offsets`` is a conditional logit with two weights, so one
+    Newton fit of them (``fit_combiner``) gives the gain as their ratio, kept within
+    [0, MAX_GAIN]: evidence that disagrees with the list gets none, and no title's words
+    outweigh the rest by more than MAX_GAIN. The temperature is then fitted as everywhere.
+    """
+    if not offsets.any():
+        return 0.0, fit_temperature(logits, truth)
+    model = fit_combiner(np.stack([logits, offsets], axis=-1), truth, l2=1e-6)
+    sharpness, weight = model.weights / model.scale
+    gain = float(np.clip(weight / sharpness, 0.0, MAX_GAIN)) if sharpness > 0 else 0.0
+    return gain, fit_temperature(logits + gain * offsets, truth)
 
 
 def _training_set(
