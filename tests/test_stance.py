@@ -96,18 +96,43 @@ def test_more_than_two_kinds_round_trip_and_read_their_words() -> None:
 
 @pytest.mark.parametrize("examples", [EXAMPLES, {**EXAMPLES, **SURVEYS}])
 def test_log_probabilities_are_the_fitted_pipelines_own(examples) -> None:
-    """The hand-written transform gives what scikit-learn's TF-IDF and regression give."""
+    """The hand-written transform gives what scikit-learn's TF-IDF and regression give:
+    its own word analyzer (words and word pairs) and its ``char_wb`` n-grams."""
+    from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     model = stance.fit(examples)
     titles = ["Defending graph networks, robust robust training!", "Attacks", "nothing known"]
-    tfidf = TfidfVectorizer(vocabulary=model.vocabulary, ngram_range=(1, 2), sublinear_tf=True)
-    tfidf.idf_ = model.idf
-    logits = tfidf.transform(titles) @ model.weights + model.intercepts
+    words = TfidfVectorizer(
+        vocabulary=model.words.vocabulary, ngram_range=(1, 2), sublinear_tf=True
+    )
+    chars = TfidfVectorizer(
+        vocabulary=model.chars.vocabulary,
+        analyzer="char_wb",
+        ngram_range=stance.CHARS,
+        sublinear_tf=True,
+    )
+    words.idf_, chars.idf_ = model.words.idf, model.chars.idf
+    x = sparse.hstack([words.transform(titles), chars.transform(titles)])
+    logits = x @ np.vstack([model.words.weights, model.chars.weights]) + model.intercepts
     expected = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     np.testing.assert_allclose(
         model.log_probabilities(titles), np.maximum(expected, stance.FLOOR), atol=1e-9
     )
+
+
+def test_character_grams_are_scikit_learns() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    analyse = TfidfVectorizer(analyzer="char_wb", ngram_range=stance.CHARS).build_analyzer()
+    for title in [
+        "Certifiable  Robustness of GCN",
+        "A b cd\tefg",
+        "Don’t take “nswvtnvakgxpm” for an answer",
+        "x",
+        "",
+    ]:
+        assert stance.char_terms(title) == analyse(title)
 
 
 def test_offsets_only_where_the_list_has_two_kinds() -> None:

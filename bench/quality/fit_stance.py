@@ -131,7 +131,10 @@ def main() -> int:
         commonest = counts.most_common(1)[0][1] / len(known)
         print(f"{name:60} {said:46} {right:12.3f} {commonest:9.3f}")
     model = stance.fit(examples)
-    print(f"fitted on {sum(model.trained_on.values())} titles, {len(model.weights)} terms")
+    terms = len(model.words.vocabulary), len(model.chars.vocabulary)
+    print(
+        f"fitted on {sum(model.trained_on.values())} titles: {terms[0]} words, {terms[1]} n-grams"
+    )
     if not args.no_write:
         stance.SHIPPED.write_text(model.to_json() + "\n")
         print(f"wrote {stance.SHIPPED.relative_to(ROOT)}")

@@ -8,10 +8,11 @@ Attacks" sits among the attacks it defends against, and a list's own entries are
 learn the words that tell the kinds apart. Those words are the same in every list
 ("defending", "mitigating", "robust" against "attack", "fooling", "stealing"; "certified",
 "provable"; "a survey"; "benchmarking", "evaluating"), so they are learnt once, by
-``bench/quality/fit_stance.py``: TF-IDF of the title's words and word pairs, then a
-multinomial logistic regression of the kinds, on the titles of the real lists of
-../shared/datasets/list-histories (labelled by their section's heading) and of the OWASP data
-set (labelled by its paper type). The fitted weights ship as ``stance.json`` beside this
+``bench/quality/fit_stance.py``: TF-IDF of the title's words and word pairs, and of its
+words' character n-grams (3 to 5: "certifiable", "certificates" and "certified" share
+"certi"), then a multinomial logistic regression of the kinds, on the titles of the real
+lists of ../shared/datasets/list-histories (labelled by their section's heading) and of the
+OWASP data set (labelled by its paper type). The fitted weights ship as ``stance.json`` beside this
 module.
 
 For a list whose sections are of at least two of these kinds, the categoriser adds to the
@@ -30,6 +31,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -37,13 +39,13 @@ from pathlib import Path
 import numpy as np
 
 from secml_papers.index.categorize.kinds import kind_of
-from secml_papers.index.categorize.tfidf import tokens, weighted
+from secml_papers.index.categorize.tfidf import char_grams, tokens, weighted
 
 SHIPPED = Path(__file__).with_name("stance.json")
 KINDS = ("attack", "defense", "certified", "survey", "benchmark")
 FLOOR = -8.0  # no title's words push a kind further down than this log-probability
+CHARS = (3, 5)  # character n-grams of the words: "certifiable", "certificates", "certified"
 _CERTIFIED = ("certif", "provab", "verif")  # "Certified Robustness" is a defense of its own
-_TRANSFORM = {"ngram_range": (1, 2), "sublinear_tf": True}  # the fit's TF-IDF (scikit-learn)
 
 
 @lru_cache(maxsize=4096)  # asked for every candidate of every categorisation
@@ -63,40 +65,84 @@ def kind(path: tuple[str, ...]) -> str:
     return ""
 
 
+def word_terms(title: str) -> list[str]:
+    """A title's words and word pairs (scikit-learn's ``ngram_range=(1, 2)``)."""
+    words = tokens(title)
+    return words + [f"{a} {b}" for a, b in pairwise(words)]
+
+
+def char_terms(title: str) -> list[str]:
+    return char_grams(title, *CHARS)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """One block of the model's features: a TF-IDF vocabulary with its idf, and the weight
+    of each term for each kind (terms x kinds)."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    weights: np.ndarray
+
+    def score(self, terms: list[str]) -> np.ndarray:
+        """What these terms add to each kind's logit."""
+        found = weighted(Counter(terms), self.vocabulary, self.idf)
+        if not found:
+            return np.zeros(self.weights.shape[1])
+        rows, values = zip(*found, strict=True)
+        return np.asarray(values) @ self.weights[list(rows)]
+
+    def to_lines(self) -> list[str]:
+        return [
+            f"{json.dumps(t)}: "
+            + json.dumps(
+                [round(float(self.idf[i]), 6), [round(float(w), 6) for w in self.weights[i]]]
+            )
+            for t, i in sorted(self.vocabulary.items())
+        ]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list]) -> Terms:
+        terms = sorted(data)
+        return cls(
+            {t: i for i, t in enumerate(terms)},
+            np.array([data[t][0] for t in terms], dtype=np.float64),
+            np.array([data[t][1] for t in terms], dtype=np.float64).reshape(len(terms), -1),
+        )
+
+
 class Stance:
-    """A fitted word model: the TF-IDF vocabulary with its idf, one weight per term and kind."""
+    """A fitted word model: TF-IDF of a title's words and word pairs, and of its words'
+    character n-grams (each block at unit length), then one logit per kind."""
 
     def __init__(
         self,
-        vocabulary: dict[str, int],
-        idf: np.ndarray,
-        weights: np.ndarray,
+        words: Terms,
+        chars: Terms,
         intercepts: np.ndarray,
         kinds: Sequence[str],
         trained_on: dict[str, int],
     ) -> None:
-        self.vocabulary = dict(vocabulary)
-        self.idf = np.asarray(idf, dtype=np.float64)
-        self.weights = np.asarray(weights, dtype=np.float64)  # (terms, kinds)
+        self.words = words
+        self.chars = chars
         self.intercepts = np.asarray(intercepts, dtype=np.float64)
         self.kinds = tuple(kinds)
-        self.trained_on = dict(trained_on)  # list name -> entries it gave
+        self.trained_on = dict(trained_on)  # source name -> titles it gave
 
     def logits(self, title: str) -> np.ndarray:
         """A title's logit per kind (zeros for no title).
 
-        The fit's transform, written out: scikit-learn's TF-IDF of words and word pairs
-        (sublinear counts, idf, unit length) costs two seconds of import on every start of
-        the command line; tests/test_stance.py checks both give the same probabilities.
+        The fit's transform, written out: scikit-learn's TF-IDF (sublinear counts, idf, unit
+        length) costs two seconds of import on every start of the command line;
+        tests/test_stance.py checks both give the same probabilities.
         """
-        words = tokens(title)
-        if not words:
+        if not tokens(title):
             return np.zeros(len(self.kinds))
-        terms = Counter(words + [f"{a} {b}" for a, b in pairwise(words)])
-        out = self.intercepts.copy()
-        for i, v in weighted(terms, self.vocabulary, self.idf):
-            out += v * self.weights[i]
-        return out
+        return (
+            self.intercepts
+            + self.words.score(word_terms(title))
+            + self.chars.score(char_terms(title))
+        )
 
     def log_probabilities(self, titles: Sequence[str]) -> np.ndarray:
         """(titles, kinds): each title's log-probability of each kind, floored at FLOOR;
@@ -130,24 +176,17 @@ class Stance:
             "intercepts": [round(float(b), 6) for b in self.intercepts],
             "trained_on": self.trained_on,
         }
-        terms = [
-            f"{json.dumps(t)}: "
-            + json.dumps(
-                [round(float(self.idf[i]), 6), [round(float(w), 6) for w in self.weights[i]]]
-            )
-            for t, i in sorted(self.vocabulary.items())
-        ]
         fields = [f"{json.dumps(k)}: {json.dumps(v, sort_keys=True)}" for k, v in head.items()]
-        return "{\n" + ",\n".join([*fields, '"terms": {\n' + ",\n".join(terms) + "\n}"]) + "\n}"
+        for name, block in (("words", self.words), ("chars", self.chars)):
+            fields.append(f'"{name}": {{\n' + ",\n".join(block.to_lines()) + "\n}")
+        return "{\n" + ",\n".join(fields) + "\n}"
 
     @classmethod
     def from_json(cls, text: str) -> Stance:
         data = json.loads(text)
-        terms = sorted(data["terms"])
         return cls(
-            {t: i for i, t in enumerate(terms)},
-            np.array([data["terms"][t][0] for t in terms]),
-            np.array([data["terms"][t][1] for t in terms]).reshape(len(terms), -1),
+            Terms.from_dict(data["words"]),
+            Terms.from_dict(data["chars"]),
             np.array(data["intercepts"]),
             data["kinds"],
             data["trained_on"],
@@ -157,14 +196,19 @@ class Stance:
 def fit(examples: dict[str, Sequence[tuple[str, str]]], c: float = 4.0) -> Stance:
     """The model from (title, kind) pairs per source; titles of no known kind are left out.
     Balanced classes: lists hold more attacks than defenses, a title should not."""
+    from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     rows = [(t, k) for pairs in examples.values() for t, k in pairs if k in KINDS]
     if len({k for _, k in rows}) < 2:
         raise ValueError("the stance needs titles of at least two kinds of section")
-    learnt = TfidfVectorizer(**_TRANSFORM, min_df=2)
-    x = learnt.fit_transform([t for t, _ in rows])
+    titles = [t for t, _ in rows]
+    blocks = [
+        TfidfVectorizer(analyzer=word_terms, sublinear_tf=True, min_df=2),
+        TfidfVectorizer(analyzer=char_terms, sublinear_tf=True, min_df=2),
+    ]
+    x = sparse.hstack([b.fit_transform(titles) for b in blocks]).tocsr()
     model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
     model.fit(x, [k for _, k in rows])
     kinds = [str(k) for k in model.classes_]
@@ -172,8 +216,13 @@ def fit(examples: dict[str, Sequence[tuple[str, str]]], c: float = 4.0) -> Stanc
     if len(kinds) == 2:  # one column for two kinds: the first kind's logit is 0
         weights = np.hstack([np.zeros_like(weights), weights])
         intercepts = np.array([0.0, intercepts[0]])
+    split = len(blocks[0].vocabulary_)
+    words, chars = (
+        Terms(dict(b.vocabulary_), b.idf_, part)
+        for b, part in zip(blocks, (weights[:split], weights[split:]), strict=True)
+    )
     counts = {name: sum(1 for _, k in pairs if k in KINDS) for name, pairs in examples.items()}
-    return Stance(learnt.vocabulary_, learnt.idf_, weights, intercepts, kinds, counts)
+    return Stance(words, chars, intercepts, kinds, counts)
 
 
 @lru_cache(maxsize=1)

@@ -13,11 +13,26 @@ from collections.abc import Mapping
 import numpy as np
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
+_SPACES = re.compile(r"\s\s+")
 
 
 def tokens(text: str) -> list[str]:
     """A title's words, lower-cased, of two characters or more (scikit-learn's default)."""
     return _TOKEN.findall(text.lower())
+
+
+def char_grams(text: str, shortest: int, longest: int) -> list[str]:
+    """The character n-grams of each word padded with a space, as scikit-learn's
+    ``analyzer="char_wb"`` makes them ("certifiable" and "certified" share " cert", "rtif")."""
+    grams = []
+    for word in _SPACES.sub(" ", text.lower()).split():
+        padded = f" {word} "
+        for n in range(shortest, longest + 1):
+            if len(padded) <= n:  # a word no longer than n: itself, once
+                grams.append(padded)
+                break
+            grams += [padded[i : i + n] for i in range(len(padded) - n + 1)]
+    return grams
 
 
 def weighted(
