@@ -6,9 +6,9 @@ Each list's titles as its last commit holds them, labelled by their section's ki
 (``stance.kind``: attack, defense, certified, survey, benchmark); lists without such headings
 (sections by year, by topic alone) give nothing. The OWASP papers (../shared/datasets/
 owasp-ml-papers) add their titles labelled by their paper type (attack, defense, survey;
-benchmark, tool and empirical study as "benchmark"): automatic labels, but on the replayed
-histories the model with them placed better on every list that splits attacks from defenses
-but one (docs/quality.md). It also prints, per list, how often a model fitted on the *other*
+benchmark, tool and empirical study as "benchmark"): automatic labels, but with them a model
+fitted without a list named that list's attacks and defenses right more often on every list
+that splits the two but one (docs/quality.md). It also prints, per list, how often a model fitted on the *other*
 sources names that list's kind of each title (the leave-one-list-out figure that says whether
 the words carry over), beside always answering the list's commonest kind.
 
