@@ -4,17 +4,19 @@ The sentence model embeds a title by its overall topic, and on a list of many ne
 topics the words that decide a placement ("jailbreak", "fairness", "watermark", "unlearning")
 weigh no more in the embedding than the rest of the title. BM25 (``lex``) finds the one entry
 that shares the rarest words, but not which words separate one section from another. This
-probe learns that from the list's own entries: TF-IDF of the title's words (``tfidf.py``:
-sublinear counts, smoothed idf, unit length), then kernel ridge regression on the sections'
-one-hot, in the dual form (a title has a few words of a vocabulary of thousands),
-which gives exact leave-one-out and left-out-section scores from one inverse.
+probe learns that from the list's own entries: TF-IDF of the title's words and of their
+character n-grams (``tfidf.py``: sublinear counts, smoothed idf, unit length; the n-grams
+let "jailbreaking" and "jailbreak", or "watermarking" and "watermarks", count as one), then
+kernel ridge regression on the sections' one-hot, in the dual form (a title has a few
+hundred terms of a vocabulary of tens of thousands), which gives exact leave-one-out and
+left-out-section scores from one inverse.
 
 It is fitted on the entries the combiner learns from (``training.py``: at most a sample of
 about 2,000 on a long list), so its inverse is at most 2,000 x 2,000 (about 1.5 s on one
 core; dropped once the fit has its left-out scores). On the replayed histories it raised
 blind top-1 on the list with the most sections (Awesome-LM-SSP, 25) from 78.1% to 79.7% and
-left the others within a paper, at a cost in calibration there (ECE 0.023 to 0.047;
-docs/quality.md).
+left the others within a paper, at a cost in calibration there (ECE 0.023 to 0.047); the
+character n-grams then raised pooled top-1 from 79.5% to 80.3% (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -26,9 +28,16 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import linalg, sparse
 
-from secml_papers.index.categorize.tfidf import tokens, weighted
+from secml_papers.index.categorize.tfidf import char_grams, tokens, weighted
 
 RIDGE = 3.0  # chosen on the replayed histories: 1, 3, 10, 30 tried (docs/quality.md)
+CHARS = (3, 5)  # the words' character n-grams too: "jailbreak", "jailbreaking", "jailbroken"
+
+
+def terms(text: str) -> list[str]:
+    """What the probe reads of a title: its words, and its words' character n-grams (marked,
+    so that an n-gram never counts as the word it spells)."""
+    return tokens(text) + ["#" + g for g in char_grams(text, *CHARS)]
 
 
 class WordProbe:
@@ -37,7 +46,7 @@ class WordProbe:
     def __init__(
         self, texts: Sequence[str], labels: np.ndarray, sections: int, ridge: float = RIDGE
     ) -> None:
-        counted = [Counter(tokens(t)) for t in texts]
+        counted = [Counter(terms(t)) for t in texts]
         df = Counter(w for c in counted for w in c)
         self.vocabulary = {w: i for i, w in enumerate(sorted(df))}
         n = len(counted)
@@ -52,7 +61,7 @@ class WordProbe:
         self._alpha: np.ndarray | None = None
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return self.transform_counts([Counter(tokens(t)) for t in texts])
+        return self.transform_counts([Counter(terms(t)) for t in texts])
 
     def transform_counts(self, counted: Sequence[Counter]) -> sparse.csr_matrix:
         rows, cols, values = [], [], []
