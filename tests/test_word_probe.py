@@ -7,6 +7,7 @@ import pytest
 from secml_papers.corpus.records import Paper, Section
 from secml_papers.index.categorize.categorizer import Categorizer
 from secml_papers.index.categorize.features import FEATURES
+from secml_papers.index.categorize.tfidf import tokens
 from secml_papers.index.categorize.word_probe import WordProbe
 
 TITLES = [
@@ -85,6 +86,21 @@ def test_a_probe_that_only_predicts_solves_without_the_inverse():
 def test_the_words_that_separate_sections_decide(title, section):
     scores = WordProbe(TITLES, LABELS, 3).predict([title])[0]
     assert int(np.argmax(scores)) == section
+
+
+@pytest.mark.parametrize(
+    ("title", "section"),
+    [
+        ("Jailbroken chatbots", 0),  # no word of it is in the list: "jailbr" is
+        ("Unfairness among recruiters", 1),
+        ("Unwatermarkable generations", 2),
+    ],
+)
+def test_forms_of_a_word_count_through_their_character_grams(title, section):
+    assert not set(tokens(title)) & {w for t in TITLES for w in tokens(t)}
+    scores = WordProbe(TITLES, LABELS, 3).predict([title])[0]
+    others = np.delete(scores, section)
+    assert scores[section] > others.max() + 0.1  # words alone give every title the mean
 
 
 def _categorizer(embedder) -> Categorizer:
