@@ -16,7 +16,7 @@ about 2,000 on a long list), so its inverse is at most 2,000 x 2,000 (about 1.5 
 core; dropped once the fit has its left-out scores). On the replayed histories it raised
 blind top-1 on the list with the most sections (Awesome-LM-SSP, 25) from 78.1% to 79.7% and
 left the others within a paper, at a cost in calibration there (ECE 0.023 to 0.047); the
-character n-grams then raised pooled top-1 from 79.5% to 80.3% (docs/quality.md).
+character n-grams then raised pooled top-1 from 79.5% to 80.2% (docs/quality.md).
 """
 
 from __future__ import annotations
