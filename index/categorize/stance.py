@@ -136,13 +136,10 @@ class Stance:
         length) costs two seconds of import on every start of the command line;
         tests/test_stance.py checks both give the same probabilities.
         """
-        if not tokens(title):
+        terms = word_terms(title)
+        if not terms:
             return np.zeros(len(self.kinds))
-        return (
-            self.intercepts
-            + self.words.score(word_terms(title))
-            + self.chars.score(char_terms(title))
-        )
+        return self.intercepts + self.words.score(terms) + self.chars.score(char_terms(title))
 
     def log_probabilities(self, titles: Sequence[str]) -> np.ndarray:
         """(titles, kinds): each title's log-probability of each kind, floored at FLOOR;
