@@ -13,7 +13,9 @@ Public lists write entries in a handful of shapes, all handled here::
 The title is, in order of preference: a link with bold text; a link whose text is not a label
 such as ``pdf`` or ``[code]``; bold text; the item's leading text. The paper's link is the
 title's, else the first link labelled as the paper (pdf, arXiv, doi, ...). A code span is the
-entry's note (a one-line summary); so is a `` - description`` after a linked title.
+entry's note (a one-line summary); so is a `` - description`` after a linked title. Badges
+other than the venue's (``![Diffusion](https://img.shields.io/...)``, ``![Defense](...)``) are
+the entry's tags: labels the list gives its entries, which say what the title may not.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Fields:
     year: int | None
     url: str | None
     note: str | None
+    tags: tuple[str, ...] = ()
 
 
 def is_label(link: Piece) -> bool:
@@ -98,7 +101,7 @@ def parse_entry(
         year = int(date.group(1))
     if url is None and year is None and venue is None:
         return "found no link, venue or year for this item; is it a paper?"
-    return Fields(title, authors, venue, year, url or None, note)
+    return Fields(title, authors, venue, year, url or None, note, badge_tags(main))
 
 
 def _title(main: Sequence[Piece]) -> tuple[int, str, str | None] | None:
@@ -205,6 +208,20 @@ def _badge_venue(rest: Sequence[Piece], year: int | None) -> tuple[str | None, i
                 digits if len(digits) == 4 else f"20{digits}"
             )
     return None, year
+
+
+def badge_tags(pieces: Sequence[Piece]) -> tuple[str, ...]:
+    """The alt texts of an entry's badges, venue badges aside, each once, underscores as spaces.
+
+    >>> badge_tags([Piece(IMAGE, "LLM"), Piece(IMAGE, "CCS'25"), Piece(IMAGE, "New_dataset")])
+    ('LLM', 'New dataset')
+    """
+    found: dict[str, None] = {}
+    for p in pieces:
+        text = squash(p.text.replace("_", " ")) if p.kind == IMAGE else ""
+        if text and not _BADGE.match(p.text.strip()):
+            found.setdefault(text, None)
+    return tuple(found)
 
 
 def split_year(text: str) -> tuple[str | None, int | None]:

@@ -155,6 +155,7 @@ def _papers(entries: Sequence[Entry]) -> tuple[Paper, ...]:
             section=e.section,
             line=e.line,
             note=e.fields.note,
+            tags=e.fields.tags,
         )
         for pid, e in zip(ids, entries, strict=True)
     )

@@ -19,6 +19,7 @@ class Paper:
     line: int
     abstract: str | None = None
     note: str | None = None  # the one-line summary many lists write beside an entry
+    tags: tuple[str, ...] = ()  # its badges other than the venue's ("LLM", "Defense")
 
     def with_abstract(self, abstract: str | None) -> Paper:
         return replace(self, abstract=abstract)
@@ -26,6 +27,7 @@ class Paper:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["section"] = list(self.section)
+        data["tags"] = list(self.tags)
         return data
 
 

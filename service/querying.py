@@ -87,5 +87,6 @@ def hit_dict(hit: Hit) -> dict:
     paper = hit.paper
     data = {name: getattr(paper, name) for name in _PAPER_FIELDS}
     data["section"] = list(paper.section)
+    data["tags"] = list(paper.tags)
     data["score"] = round(hit.score, 4)
     return data

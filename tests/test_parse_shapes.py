@@ -192,9 +192,9 @@ def test_a_date_before_the_title_and_a_venue_badge() -> None:
     assert (
         parsed.sections == () and parsed.title == "Membership Inference Attacks on Language Models"
     )
-    assert [(p.line, p.authors, p.venue, p.year) for p in parsed.papers] == [
-        (2, "", "USENIX Security", 2025),  # the badge names the venue and its year
-        (3, "", None, 2024),  # the date gives the year
+    assert [(p.line, p.authors, p.venue, p.year, p.tags) for p in parsed.papers] == [
+        (2, "", "USENIX Security", 2025, ("LLM",)),  # the badge names the venue and its year
+        (3, "", None, 2024, ("LLM", "Defense")),  # the date gives the year
     ]
     assert parsed.skipped == (4,)  # an item that is only a badge
 

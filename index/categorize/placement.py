@@ -14,7 +14,12 @@ import numpy as np
 
 from secml_papers.corpus.records import Paper, Section
 from secml_papers.index.build import paper_text
-from secml_papers.index.categorize.categorizer import Categorization, Categorizer, Suggestion
+from secml_papers.index.categorize.categorizer import (
+    Categorization,
+    Categorizer,
+    Suggestion,
+    entry_text,
+)
 from secml_papers.index.categorize.reuse import borrowed, for_sections, has_evidence
 from secml_papers.index.categorize.verdict import Verdict, judge
 from secml_papers.index.embedding.embedder import Embedder
@@ -57,7 +62,7 @@ def place_added(
     vectors = embedder.embed([paper_text(p) for p in added])
     out = []
     for i, (paper, vector) in enumerate(zip(added, vectors, strict=True)):
-        result = categorizer.categorize_vector(vector, paper.title)
+        result = categorizer.categorize_vector(vector, entry_text(paper))
         said = judge_placement(result, paper.section)
         near = _near(vector, base_papers, base_vectors) + _near(vector, added[:i], vectors[:i])
         out.append(

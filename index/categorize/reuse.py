@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from secml_papers.corpus.records import Paper, Section
-from secml_papers.index.categorize.categorizer import Categorizer
+from secml_papers.index.categorize.categorizer import Categorizer, entry_text
 from secml_papers.index.categorize.training import SAMPLE_ABOVE
 
 KEEP = 4  # categorizers kept per fitted one for other candidate sections
@@ -30,7 +30,7 @@ def same_entries(
     return (
         len(papers) == len(own)
         and all(
-            (p.id, p.title, p.section) == (q.id, q.title, q.section)
+            (p.id, p.title, p.tags, p.section) == (q.id, q.title, q.tags, q.section)
             for p, q in zip(papers, own, strict=True)
         )
         and np.array_equal(np.asarray(vectors), np.asarray(own_vectors))
@@ -39,9 +39,9 @@ def same_entries(
 
 def has_evidence(categorizer: Categorizer, papers: Sequence[Paper], vectors: np.ndarray) -> bool:
     """Whether ``categorizer`` learns from exactly these entries and vectors, with the texts a
-    fresh ``Categorizer(papers, vectors, ...)`` would read (the titles)."""
+    fresh ``Categorizer(papers, vectors, ...)`` would read (titles and tags)."""
     own = categorizer.papers
-    return categorizer.texts == tuple(p.title for p in own) and same_entries(
+    return categorizer.texts == tuple(map(entry_text, own)) and same_entries(
         papers, vectors, own, categorizer.vectors
     )
 
@@ -103,8 +103,8 @@ def borrowed(
     """
     if not may_borrow(len(fitted.papers), len(papers)) or fitted.held_out is None:
         return None
-    before = {(p.id, p.title, p.section) for p in fitted.papers}
-    after = {(p.id, p.title, p.section) for p in papers}
+    before = {(p.id, p.title, p.tags, p.section) for p in fitted.papers}
+    after = {(p.id, p.title, p.tags, p.section) for p in papers}
     if len(before ^ after) > BORROW_SHARE * len(fitted.papers):
         return None
     other = Categorizer(
