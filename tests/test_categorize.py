@@ -12,10 +12,7 @@ def test_every_section_that_can_hold_entries_is_ranked(fake_library: Library) ->
     assert len(result.suggestions) == 8
     confidences = [s.confidence for s in result.suggestions]
     assert all(0.0 <= c <= 1.0 for c in confidences)
-    assert confidences[0] == max(confidences)
-    # the first three by confidence among themselves (at most two siblings), then the rest
-    assert confidences[:3] == sorted(confidences[:3], reverse=True)
-    assert confidences[3:] == sorted(confidences[3:], reverse=True)
+    assert confidences == sorted(confidences, reverse=True)
     assert sum(confidences) <= 1.0 + 1e-9  # the rest is "none of these"
 
 
@@ -46,34 +43,3 @@ def test_temperature_is_fitted_and_positive(fake_library: Library) -> None:
     assert 0.2 <= categorizer.temperature <= 5.0
     assert categorizer.held_out is not None  # the combiner was fitted on the list itself
     assert categorizer.held_out.shape == (27, 8)
-
-
-def test_the_first_three_hold_at_most_two_siblings(fake_embedder) -> None:
-    """Three attack levels say one thing thrice: the third place goes to the best section of
-    another branch, and the sibling it displaced follows; past the third, by confidence."""
-    import numpy as np
-
-    from secml_papers.corpus.records import Section
-    from secml_papers.index.categorize.categorizer import Categorizer
-
-    paths = [
-        ("Attacks", "Word-level"),
-        ("Attacks", "Sentence-level"),
-        ("Attacks", "Char-level"),
-        ("Defenses",),
-        ("Surveys",),
-    ]
-    sections = [Section(p, i) for i, p in enumerate(paths)]
-    cat = Categorizer([], np.zeros((0, fake_embedder.dim)), sections, fake_embedder)
-    order = cat.ranked(np.array([0.4, 0.25, 0.2, 0.1, 0.05]))
-    assert [paths[j][-1] for j in order] == [
-        "Word-level",
-        "Sentence-level",
-        "Defenses",
-        "Char-level",
-        "Surveys",
-    ]
-    # top-level sections are no one's siblings: plain confidence order
-    assert list(cat.ranked(np.array([0.05, 0.1, 0.2, 0.25, 0.4]))) == [4, 3, 2, 1, 0]
-    flat = Categorizer([], np.zeros((0, fake_embedder.dim)), sections[3:], fake_embedder)
-    assert list(flat.ranked(np.array([0.3, 0.7]))) == [1, 0]

@@ -54,8 +54,6 @@ from secml_papers.index.lexical import LexicalIndex
 
 ABSTAIN_BELOW = 0.7  # chosen from the reliability curve: bench/quality/quality.py, docs/quality.md
 EVIDENCE = 3
-SHOWN = 3  # the suggestions a comment shows
-SIBLINGS_SHOWN = 2
 NEW_SECTION_WEIGHT = 0.2  # how often a paper belongs to a new or empty section, roughly
 MIN_TO_FIT = 8  # fewer labelled entries than this: fixed weights, no fitting
 # Used when the list is too small to learn from: nearest entries and heading count alike.
@@ -339,25 +337,6 @@ class Categorizer:
         confidences = softmax(logits)
         return self.categorization(confidences, vector, features[0], exclude)
 
-    def ranked(self, confidences: np.ndarray) -> np.ndarray:
-        """The candidates by confidence, except that the first SHOWN hold at most
-        SIBLINGS_SHOWN sections under one parent heading: the alternatives a maintainer reads
-        are of different kinds ("Word-level Attack", "Sentence-level Attack", "Defense
-        Papers"), not three siblings that say one thing thrice."""
-        order = np.argsort(-confidences, kind="stable")
-        first: list[int] = []
-        count: dict[tuple[str, ...], int] = {}
-        for j in order:
-            parent = self.candidates[j][:-1]
-            if parent and count.get(parent, 0) >= SIBLINGS_SHOWN:
-                continue
-            first.append(int(j))
-            count[parent] = count.get(parent, 0) + 1
-            if len(first) == SHOWN:
-                break
-        rest = [int(j) for j in order if j not in first]
-        return np.array(first + rest, dtype=np.int64)
-
     def categorization(
         self,
         confidences: np.ndarray,
@@ -381,7 +360,7 @@ class Categorizer:
             )
         sims = self.vectors @ vector if len(self.vectors) else np.zeros(0)
         skip = set(exclude)
-        order = self.ranked(confidences)
+        order = np.argsort(-confidences, kind="stable")
         suggestions = []
         for j in order:
             members = self.evidence.members[j]
