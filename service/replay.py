@@ -158,7 +158,8 @@ def print_figures(found: ReplayFigures, about: dict) -> None:
             f"Misplacements the history shows: {f.misplacements}; check-pr said move there at "
             f"addition for {f.misplacements_caught}; the later section was the blind top "
             "suggestion "
-            f"for {f.misplacements_top1} (kNN vote: {f.misplacements_knn_top1})."
+            f"for {f.misplacements_top1} (kNN vote: {f.misplacements_knn_top1}) and among the "
+            f"three for {f.misplacements_top3} (kNN vote: {f.misplacements_knn_top3})."
         )
     )
     out.print(

@@ -131,6 +131,7 @@ def test_replay_figures(history: Path, fake_embedder) -> None:
     assert found.steps == 5 and found.adding_steps == 3
     assert found.judged == 3  # the first step's BASE is empty: nothing to judge there
     assert found.misplacements == 1 and found.misplacements_top1 == 1
+    assert found.misplacements_top3 == 1  # first is among the three
     assert found.duplicates == 1 and found.duplicates_flagged == 1
     assert found.ours.top1 == pytest.approx(2 / 3) and found.knn.top1 == pytest.approx(2 / 3)
 

@@ -19,8 +19,9 @@ def _row(name: str, f: dict) -> str:
         f"{ece(ours['ece'])} | {ece(knn['ece'])} | {_pct(ours['ok'])} | {_pct(ours['move'])} | "
         f"{_pct(ours['unsure'])} | {_pct(knn['ok'])} / {_pct(knn['move'])} | "
         f"{f['new_or_empty']}: {_pct(f['new_or_empty_top1'])} / {_pct(f['new_or_empty_top3'])} | "
-        f"{f['misplacements_caught']} of {f['misplacements']} ({f['misplacements_top1']} top-1; "
-        f"kNN {f['misplacements_knn_top1']}) | {f['duplicates_flagged']} of {f['duplicates']} | "
+        f"{f['misplacements_caught']} of {f['misplacements']} ({f['misplacements_top1']} top-1, "
+        f"{f.get('misplacements_top3', 0)} top-3; kNN {f['misplacements_knn_top1']}, "
+        f"{f.get('misplacements_knn_top3', 0)}) | {f['duplicates_flagged']} of {f['duplicates']} | "
         f"{'–' if f['seconds_per_step'] is None else round(f['seconds_per_step'], 2)} |"
     )
 
@@ -95,7 +96,8 @@ def targets(report: dict) -> list[str]:
             "for >= half of the misplacements",
             f["misplacements_top1"] * 2 >= f["misplacements"] > 0,
             f"{f['misplacements_top1']} of {f['misplacements']} (told to move there: "
-            f"{f['misplacements_caught']})",
+            f"{f['misplacements_caught']}; among the three suggestions: "
+            f"{f.get('misplacements_top3', 0)})",
         ),
     ]
     out = [

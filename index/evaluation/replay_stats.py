@@ -51,6 +51,8 @@ class ReplayFigures:
     seconds_per_step: float | None
     embedded: int = 0  # distinct texts embedded
     by_year: bool = False  # sections are years: no topical placement to judge
+    misplacements_top3: int = 0  # the later section was among the three blind suggestions
+    misplacements_knn_top3: int = 0
 
     @classmethod
     def from_dict(cls, data: dict) -> ReplayFigures:
@@ -106,7 +108,7 @@ def figures(
     judged = [a for a in eligible if a.kind == "existing"]
     fresh = [a for a in eligible if a.kind != "existing"]
     added_at: dict[str, Addition] = {}
-    caught = top1 = knn_top1 = moves = 0
+    caught = top1 = knn_top1 = top3 = knn_top3 = moves = 0
     removals = flagged = 0
     for r in results:
         for move in r.moves:
@@ -116,6 +118,8 @@ def figures(
                 caught += a.verdict == "move" and a.verdict_section == move.target
                 top1 += bool(a.blind) and a.blind[0] == move.target
                 knn_top1 += bool(a.knn) and a.knn[0] == move.target
+                top3 += move.target in a.blind[:3]
+                knn_top3 += move.target in a.knn[:3]
         for removal in r.removals:
             a = added_at.get(removal.paper_id)
             later = [added_at[k] for k in removal.kept if k in added_at]
@@ -149,4 +153,6 @@ def figures(
         seconds_per_step=seconds / adding if adding else None,
         embedded=embedded,
         by_year=by_year,
+        misplacements_top3=top3,
+        misplacements_knn_top3=knn_top3,
     )
