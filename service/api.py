@@ -187,7 +187,7 @@ def create_app(library: Library, *, link_policy: AddressPolicy | None = None) ->
     def categorize(body: schemas.CategorizeRequest) -> dict:
         if not body.title.strip():
             raise InputError("the title is empty")
-        answer = library.categorizer.categorize(body.title, body.abstract).to_dict()
+        answer = library.categorizer.categorize(body.title, body.abstract, body.tags).to_dict()
         return _placed(answer, library.paper_list, body.year, library.settings.list_source)
 
     @app.post(

@@ -25,6 +25,10 @@ def categorize(
     ctx: typer.Context,
     title: Annotated[str, typer.Option(help="The new paper's title.")],
     abstract: Annotated[str | None, typer.Option(help="Its abstract, if known.")] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(help="A tag the list would give it, as its badges do (repeatable)."),
+    ] = None,
     top: Annotated[int, typer.Option(min=1, help="Sections to show (JSON has all).")] = 5,
     json_: JsonFlag = False,
 ) -> None:
@@ -33,7 +37,7 @@ def categorize(
         raise SecmlError("the title is empty")
     library = open_library(ctx)
     loaded_index(ctx)
-    result = library.categorizer.categorize(title, abstract)
+    result = library.categorizer.categorize(title, abstract, tag or ())
     if json_:
         output.print_json(result.to_dict())
     else:

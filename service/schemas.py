@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from secml_papers.index.search.paper_index import MAX_K, MAX_QUERY_CHARS
 
 MAX_ABSTRACT_CHARS = 20_000
+MAX_TAGS, MAX_TAG_CHARS = 20, 100
 
 
 class PaperPublic(BaseModel):
@@ -113,6 +114,11 @@ class CategorizeRequest(BaseModel):
     abstract: str | None = Field(None, max_length=MAX_ABSTRACT_CHARS)
     year: Annotated[int, Field(ge=1000, le=9999), BeforeValidator(_json_integer)] | None = Field(
         None, description="places it in year order"
+    )
+    tags: list[Annotated[str, Field(max_length=MAX_TAG_CHARS)]] = Field(
+        default_factory=list,
+        max_length=MAX_TAGS,
+        description='the tags the list would give it, as its badges do ("Diffusion")',
     )
 
 

@@ -139,6 +139,15 @@ def test_categorize(client: httpx.Client) -> None:
     )
 
 
+def test_categorize_takes_tags(client: httpx.Client) -> None:
+    """Tags are accepted (tests/test_entry_tags.py: how they place a paper); too many are a
+    422 with a one-sentence detail."""
+    body = {"title": "Attacks on deployed neural networks", "tags": ["LLM", "Defense"]}
+    assert client.post("/categorize", json=body).status_code == 200
+    too_many = client.post("/categorize", json={"title": "T", "tags": ["x"] * 21})
+    assert too_many.status_code == 422 and isinstance(too_many.json()["detail"], str)
+
+
 def test_page_is_served_offline(client: httpx.Client) -> None:
     page = client.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]

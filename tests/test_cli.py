@@ -146,3 +146,15 @@ def test_search_related_and_categorize_tables(cli) -> None:
         "Membership Inference Attacks"
         in cli("categorize", "--title", "membership inference attacks").stdout
     )
+
+
+def test_categorize_takes_tags(cli, tmp_path: Path) -> None:
+    """``--tag`` (repeatable) is read as an entry's badges are (tests/test_entry_tags.py)."""
+    from .test_entry_tags import NEW, _list
+
+    tagged = tmp_path / "tagged.md"
+    tagged.write_text(_list())
+    for tag, section in (("Diffusion", "Image Models"), ("LLM", "Text Models")):
+        found = cli("--list", str(tagged), "categorize", "--title", NEW, "--tag", tag, "--json")
+        assert found.exit_code == 0, found.output
+        assert json.loads(found.stdout)["suggestions"][0]["section"] == [section]

@@ -68,3 +68,11 @@ def test_without_tags_the_titles_alone_cannot_tell(fake_embedder) -> None:
     image = ("Image Models",)
     confidence = {s.section: s.confidence for s in found.suggestions}[image]
     assert {s.section: s.confidence for s in with_tag.suggestions}[image] > confidence + 0.3
+
+
+def test_categorize_by_hand_reads_tags_as_the_entries_badges(fake_embedder) -> None:
+    base = parse_list(_list())
+    vectors = fake_embedder.embed([paper_text(p) for p in base.papers])
+    cat = Categorizer(base.papers, vectors, base.sections, fake_embedder)
+    for tag, section in (("Diffusion", "Image Models"), ("LLM", "Text Models")):
+        assert cat.categorize(NEW, tags=[tag]).suggestions[0].section == (section,)

@@ -318,10 +318,14 @@ class Categorizer:
         )
         return float(np.min(best)) - _OFF_TOPIC_MARGIN
 
-    def categorize(self, title: str, abstract: str | None = None) -> Categorization:
-        """The abstract, when given, is embedded with the title; BM25 reads the title only."""
+    def categorize(
+        self, title: str, abstract: str | None = None, tags: Sequence[str] = ()
+    ) -> Categorization:
+        """The abstract, when given, is embedded with the title; the words (BM25, the word
+        probe, the stance) read the title and the tags, as they read the entries'."""
         text = title.strip() + (f". {abstract.strip()}" if abstract and abstract.strip() else "")
-        return self.categorize_vector(self.embedder.embed([text])[0], title.strip())
+        words = " ".join([title.strip(), *(t.strip() for t in tags if t.strip())])
+        return self.categorize_vector(self.embedder.embed([text])[0], words)
 
     def categorize_vector(
         self, vector: np.ndarray, text: str = "", exclude: Sequence[int] = ()
