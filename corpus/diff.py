@@ -18,7 +18,7 @@ from secml_papers.corpus.duplicates import (
 )
 from secml_papers.corpus.records import Paper, PaperList
 
-FIELDS = ("title", "authors", "venue", "year", "url", "note")
+FIELDS = ("title", "authors", "venue", "year", "url", "note", "tags")
 
 
 @dataclass(frozen=True)

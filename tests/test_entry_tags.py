@@ -76,3 +76,13 @@ def test_categorize_by_hand_reads_tags_as_the_entries_badges(fake_embedder) -> N
     cat = Categorizer(base.papers, vectors, base.sections, fake_embedder)
     for tag, section in (("Diffusion", "Image Models"), ("LLM", "Text Models")):
         assert cat.categorize(NEW, tags=[tag]).suggestions[0].section == (section,)
+
+
+def test_a_changed_badge_is_an_edit() -> None:
+    from secml_papers.corpus.diff import diff_lists
+
+    base = _list()
+    head = base.replace("![LLM](https://img.shields.io/badge/LLM-589cf4)", "![VLM](x)", 1)
+    found = diff_lists(parse_list(base), parse_list(head))
+    assert not found.added and not found.removed
+    assert [(p.head.tags, p.fields) for p in found.edited] == [(("VLM",), ("tags",))]

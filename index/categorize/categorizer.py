@@ -66,7 +66,11 @@ def entry_text(paper: Paper) -> str:
     """What the categoriser's words (BM25, the word probe, the stance) read of an entry: its
     title, then its tags (the badges a list writes beside it: "Diffusion", "Agent", "Defense"),
     which name what a title often leaves out."""
-    return " ".join((paper.title, *paper.tags))
+    return with_tags(paper.title, paper.tags)
+
+
+def with_tags(title: str, tags: Sequence[str]) -> str:
+    return " ".join([title.strip(), *(t.strip() for t in tags if t.strip())])
 
 
 def described(section: Section) -> str:
@@ -324,8 +328,7 @@ class Categorizer:
         """The abstract, when given, is embedded with the title; the words (BM25, the word
         probe, the stance) read the title and the tags, as they read the entries'."""
         text = title.strip() + (f". {abstract.strip()}" if abstract and abstract.strip() else "")
-        words = " ".join([title.strip(), *(t.strip() for t in tags if t.strip())])
-        return self.categorize_vector(self.embedder.embed([text])[0], words)
+        return self.categorize_vector(self.embedder.embed([text])[0], with_tags(title, tags))
 
     def categorize_vector(
         self, vector: np.ndarray, text: str = "", exclude: Sequence[int] = ()
