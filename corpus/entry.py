@@ -45,6 +45,7 @@ _PAPER_LABEL = re.compile(
 _QUOTES = "\"'“”‘’«» "
 _DATE = re.compile(r"[\[(]?\s*(19[5-9]\d|20\d\d)(?:[/.-]\d{1,2}){0,2}\s*[\])]?")
 _BADGE = re.compile(r"^([A-Za-z][\w&.+ -]*?)[\s_-]*['’]?(\d{2}|19[5-9]\d|20\d\d)$")
+_QUALIFIER = re.compile(r"\s*\([^()]*\)$")  # "ICLR'24 (Oral)"
 _DASH_NOTE = re.compile(r"^\s*(?:[-–—:]|\|)\s+(.+)$", re.DOTALL)
 _NAMES = re.compile(r"\bet al\b|,.*\band\b|^[A-Z][\w'’-]*(?: [A-Z][\w.'’-]*)+,", re.IGNORECASE)
 
@@ -211,15 +212,17 @@ def _badge_venue(rest: Sequence[Piece], year: int | None) -> tuple[str | None, i
 
 
 def badge_tags(pieces: Sequence[Piece]) -> tuple[str, ...]:
-    """The alt texts of an entry's badges, venue badges aside, each once, underscores as spaces.
+    """The alt texts of an entry's badges, venue badges aside (with their qualifier too: "ICLR'24
+    (Spotlight)"), each once, underscores as spaces.
 
-    >>> badge_tags([Piece(IMAGE, "LLM"), Piece(IMAGE, "CCS'25"), Piece(IMAGE, "New_dataset")])
+    >>> badge_tags([Piece(IMAGE, "LLM"), Piece(IMAGE, "CCS'25"), Piece(IMAGE, "New_dataset"),
+    ...             Piece(IMAGE, "ICLR'24_(Spotlight)")])
     ('LLM', 'New dataset')
     """
     found: dict[str, None] = {}
     for p in pieces:
         text = squash(p.text.replace("_", " ")) if p.kind == IMAGE else ""
-        if text and not _BADGE.match(p.text.strip()):
+        if text and not _BADGE.match(_QUALIFIER.sub("", text)):
             found.setdefault(text, None)
     return tuple(found)
 

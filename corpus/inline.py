@@ -61,8 +61,11 @@ def pieces(children: Sequence[Token]) -> list[Piece]:
             em += 1
         elif kind == "em_close":
             em = max(0, em - 1)
-        elif kind == "image" and link is None:
-            out.append(Piece(IMAGE, tok.content or ""))
+        elif kind == "image" and link is None:  # the alt text as shown: entities decoded
+            alt = "".join(
+                c.content for c in tok.children or () if c.type in ("text", "code_inline")
+            )
+            out.append(Piece(IMAGE, alt or tok.content or ""))
         elif kind in ("softbreak", "hardbreak"):
             if link is not None:
                 link["text"].append(" ")

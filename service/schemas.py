@@ -23,6 +23,7 @@ class PaperPublic(BaseModel):
     section: list[str]
     abstract: str | None
     note: str | None = None
+    tags: list[str] = Field(default_factory=list, description="its badges, the venue's aside")
     line: int
 
 

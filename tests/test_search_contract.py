@@ -28,6 +28,25 @@ from secml_papers.service.settings import Settings
 from .conftest import FakeEmbedder, free_port
 
 CONTRACT = json.loads((Path(__file__).parent / "fixtures" / "search_contract.json").read_text())
+# Fields a hit gained after the recording: shapes grow only by adding fields (DESIGN.md), so
+# the recorded answers must still hold with these taken out, and nothing else may change.
+ADDED = {"tags": []}  # the bundled list writes no badges: every hit's tags are empty
+
+
+def _without_added(body: dict) -> dict:
+    results = []
+    for hit in body.get("results", []):
+        for field, value in ADDED.items():
+            assert hit.pop(field) == value, field
+        results.append(hit)
+    return {**body, "results": results}
+
+
+def _schema_without_added(schema: dict) -> dict:
+    properties = {k: v for k, v in schema.get("properties", {}).items() if k not in ADDED}
+    return {**schema, "properties": properties} if "properties" in schema else schema
+
+
 CLI = str(Path(sys.executable).with_name("secml-papers"))
 
 
@@ -63,7 +82,7 @@ def test_openapi_of_search_unchanged(served) -> None:
     assert document["paths"]["/search"] == CONTRACT["openapi_search"]
     schemas = document["components"]["schemas"]
     for name, schema in CONTRACT["schemas"].items():  # SearchPublic, HitPublic, ErrorPublic
-        assert schemas[name] == schema, name
+        assert _schema_without_added(schemas[name]) == schema, name
     found: set[str] = set()
     _refs(document["paths"]["/search"], found)
     assert "SearchPublic" in found and "ErrorPublic" in found
@@ -74,7 +93,7 @@ def test_same_answers_and_headers(served) -> None:
     for recorded in CONTRACT["answers"]:
         answer = client.get("/search", params=recorded["params"])
         assert answer.status_code == 200
-        assert answer.json() == recorded["body"], recorded["params"]
+        assert _without_added(answer.json()) == recorded["body"], recorded["params"]
         for header, value in recorded["headers"].items():  # the security headers too
             assert answer.headers[header] == value
 

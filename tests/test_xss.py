@@ -30,7 +30,7 @@ HOSTILE = r"""# Backdoor list &lt;img src=x onerror="window.__xss='title'"&gt;
 - Evil &lt;img src=x onerror="window.__xss='authors'"&gt; et al. [**"Backdoor attack &lt;img src=x onerror=window.__xss='entity'&gt;"**](javascript:window.__xss='js-link') @ **ICML &lt;svg onload=window.__xss='venue'&gt; 2020**.
 - Raw <img src=x onerror="window.__xss='raw-authors'"> et al. [**"Backdoor defense <script>window.__xss='raw-title'</script> <b onmouseover=window.__xss='b'>bold</b>"**](https://example.org/x"onmouseover="window.__xss='attr') @ **S&P 2021**.
 - Markdown et al. [**"Backdoor [click](javascript:window.__xss='md') and ![i](x onerror=window.__xss='img')"**](data:text/html,<script>window.__xss='data'</script>) @ **CCS 2022**.
-- Plain et al. [**"Backdoor removal in a plain entry"**](https://example.org/ok) @ **NDSS 2023**.
+- Plain et al. [**"Backdoor removal in a plain entry"**](https://example.org/ok) @ **NDSS 2023**. ![Diffusion](https://img.shields.io/badge/Diffusion-a99cf4) ![&lt;img src=x onerror=alert('tag')&gt;](https://img.shields.io/badge/x-red)
 """
 QUERIES = [
     "backdoor",
@@ -87,6 +87,8 @@ def test_crafted_entries_and_queries_render_as_text(browser, hostile_url: str, q
         for a in browser.find_elements(By.CSS_SELECTOR, "#results a.title, #results .title a")
     ]
     assert all("Backdoor attack" not in t and "Markdown" not in t for t in linked), linked
+    tags = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#results .tags .tag")]
+    assert tags == ["Diffusion", "<img src=x onerror=alert('tag')>"]  # badges, as text
 
 
 def test_the_policy_stops_an_inline_script_that_gets_in(browser, hostile_url: str):  # noqa: F811

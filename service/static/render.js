@@ -52,6 +52,14 @@ export function renderPaper(paper) {
     li.appendChild(el("p", "section-path", paper.section.join(SEP_SHOWN)));
   }
 
+  if (Array.isArray(paper.tags) && paper.tags.length) {
+    var tags = el("p", "tags");
+    tags.setAttribute("aria-label", "tags");
+    paper.tags.forEach(function (tag) {
+      tags.appendChild(el("span", "tag", tag));
+    });
+    li.appendChild(tags);
+  }
   if (paper.note) li.appendChild(el("p", "note", paper.note));
   if (paper.abstract) li.appendChild(el("p", "abstract", paper.abstract));
 
