@@ -30,6 +30,7 @@ import numpy as np
 from bench.common.paths import DATASET, ROOT
 from secml_papers.corpus.history import Reader, default_paths, list_at
 from secml_papers.index.categorize import stance
+from secml_papers.index.categorize.categorizer import entry_text
 
 HISTORIES = ROOT.parent / "shared" / "datasets" / "list-histories"
 # The list kept in one file per topic (its topics are the files); see replay_lists.py.
@@ -63,10 +64,11 @@ def clone_all(scratch: Path, only: Sequence[str] | None = None) -> dict[str, Pat
 
 
 def examples_of(repo: Path, paths: Sequence[str]) -> list[tuple[str, str]]:
-    """(title, kind of its section) for every entry of the list at its last commit."""
+    """(text, kind of its section) for every entry of the list at its last commit: the text
+    the categoriser's stance reads of an entry (``entry_text``: the title, then its tags)."""
     with Reader(repo) as reader:
         found = list_at(reader, "HEAD", list(paths) or list(default_paths(repo)))
-    return [(p.title, stance.kind(p.section)) for p in found.papers if p.section]
+    return [(entry_text(p), stance.kind(p.section)) for p in found.papers if p.section]
 
 
 def owasp_examples(folder: Path = DATASET) -> list[tuple[str, str]]:
