@@ -79,3 +79,47 @@ def test_a_damaged_graph_in_the_cache_is_exported_again(tmp_path: Path) -> None:
     assert embedder.running == "onnx", embedder.fallback
     assert embedder.embed(["backdoor"]).shape == (1, 384)
     assert graph.stat().st_size > 1_000_000
+
+
+def test_a_graph_without_token_types_is_fed_only_what_it_declares(tmp_path: Path) -> None:
+    """MPNet takes no token types, so its exported graph has no ``token_type_ids`` input:
+    such a graph runs on ONNX Runtime and embeds as the graph that takes them."""
+    import warnings
+
+    import numpy as np
+    import torch
+    from transformers import AutoModel
+
+    from secml_papers.index.embedding.onnx_engine import OnnxModel, exported
+
+    model_dir = resolve_model("all-MiniLM-L6-v2")
+    model = AutoModel.from_pretrained(str(model_dir)).eval()
+
+    class TwoInputs(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    graph = tmp_path / "two-inputs.onnx"
+    example = torch.ones((1, 4), dtype=torch.int64)
+    axes = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "hidden")}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes, as in the engine's own export
+        torch.onnx.export(
+            TwoInputs(),
+            (example, example),
+            str(graph),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["hidden"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+    texts = ["Backdoor attacks on federated learning", "certified defenses"]
+    two = OnnxModel(model_dir, graph, 256, threads=1).embed(texts, threads=1)
+    three = OnnxModel(model_dir, exported(model_dir, tmp_path), 256, 1).embed(texts, threads=1)
+    assert two.shape == (2, 384)
+    assert np.allclose(two, three, atol=1e-5)

@@ -143,7 +143,7 @@ class OnnxModel:
         options.log_severity_level = 3
         session = ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
         one = np.ones((1, 4), dtype=np.int64)
-        session.run(None, {"input_ids": one, "attention_mask": one, "token_type_ids": one * 0})
+        session.run(None, _declared(session, {"input_ids": one, "attention_mask": one}, one * 0))
         return session  # run once: the first run allocates, and is not a query's to pay
 
     def embed(self, texts: list[str], threads: int) -> np.ndarray:
@@ -157,11 +157,19 @@ class OnnxModel:
             feed = {
                 "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
                 "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
             }
-            hidden = session.run(None, feed)[0]
+            types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+            hidden = session.run(None, _declared(session, feed, types))[0]
             mask = feed["attention_mask"][..., None].astype(np.float32)
             pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
             norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
             out[rows] = pooled / norms
         return out
+
+
+def _declared(session, feed: dict[str, np.ndarray], types: np.ndarray) -> dict[str, np.ndarray]:
+    """The inputs the graph takes: a model that has no token types (MPNet) is exported without
+    ``token_type_ids``, and ONNX Runtime refuses an input its graph does not declare."""
+    if any(i.name == "token_type_ids" for i in session.get_inputs()):
+        return {**feed, "token_type_ids": types}
+    return feed
