@@ -5,7 +5,7 @@ contributor's section and its move threshold over the recorded confidences, each
 judged leave-one-list-out, so the shipped numbers (index/categorize/verdict.py) come from
 lists they were not chosen on.
 
-Usage: python -m bench.quality.replay_lists [--limit N] [--only NAME] [--out FILE]
+Usage: python -m bench.quality.replay_lists [--limit N] [--only NAME] [--out FILE] [--model M]
 (about 15 minutes on 2 cores without --limit; the LM-SSP list is most of it)
 """
 
@@ -125,10 +125,15 @@ def main() -> int:
     parser.add_argument(
         "--no-stance", action="store_true", help="without the stance model (an ablation)"
     )
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help="the embedding model to replay with (another than the default leaves the docs alone)",
+    )
     args = parser.parse_args()
     if not HISTORIES.is_dir():
         raise SystemExit(f"{HISTORIES} is missing: the replay needs ../shared/datasets")
-    embedder = SentenceTransformerEmbedder(DEFAULT_MODEL)
+    embedder = SentenceTransformerEmbedder(args.model)
     per_list, report = {}, {"model": embedder.name, "lists": {}, "started": time.ctime()}
     with tempfile.TemporaryDirectory() as scratch:
         repos = clone_all(Path(scratch))
@@ -169,7 +174,7 @@ def main() -> int:
     with open(args.out.with_suffix(".pkl"), "wb") as f:
         pickle.dump(per_list, f)
     print(json.dumps({"pooled": report["pooled"], "lolo": report["leave_one_list_out"]}))
-    if not args.no_docs:
+    if not args.no_docs and args.model == DEFAULT_MODEL:
         from bench.quality.replay_report import write_docs
 
         write_docs(report, DOCS / "quality.md", START, END)
