@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from secml_papers.corpus.abstracts import attach_abstracts
 from secml_papers.corpus.diff import ListDiff, changed_lines, diff_lists
 from secml_papers.corpus.duplicates import Duplicate, find_duplicates
 from secml_papers.corpus.errors import InputError, SecmlError
@@ -134,7 +135,7 @@ def check_pr(
         _check_size(name, text)
     if max_added is not None and max_changed is not None:
         _check_new_lines(base_text, head_text, max_added + max_changed)
-    base, head = parse_list(base_text), parse_list(head_text)
+    base, head = _with_served_abstracts(library, parse_list(base_text), parse_list(head_text))
     for name, parsed in (("base", base), ("head", head)):
         if len(parsed.papers) > MAX_ENTRIES:
             raise InputError(
@@ -170,6 +171,21 @@ def check_pr(
         results = run_checks([(p.url, p.line) for p in diff.added if p.url], policy=policy)
         links = tuple({**r.to_dict(), "problem": r.is_problem} for r in results)
     return CheckReport(added, diff, tuple(problems), links)
+
+
+def _with_served_abstracts(library: Library, *lists: PaperList) -> tuple[PaperList, ...]:
+    """The lists with the abstracts the served list carries (``enrich``, ``--abstracts``),
+    matched as at start (arXiv id, DOI or title). BASE's entries are then embedded as the index
+    embedded them: check-pr places a paper on the evidence ``/categorize`` uses, and reuses the
+    index's vectors and fit rather than embedding every entry again by its title."""
+    records = [
+        {"title": p.title, "url": p.url, "abstract": p.abstract}
+        for p in library.paper_list.papers
+        if p.abstract
+    ]
+    if not records:
+        return lists
+    return tuple(found.with_papers(attach_abstracts(found.papers, records)) for found in lists)
 
 
 def _possible(placement: Placement, known: Iterable[Duplicate]) -> tuple[Duplicate, ...]:
