@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +38,10 @@ _PROBLEM_KIND = {
 }
 
 
+# papers in, their abstracts out by paper id (check-pr --fetch-abstracts: enrichment.py)
+AbstractFetcher = Callable[[Sequence[Paper]], dict[str, str]]
+
+
 class TooMuchWork(SecmlError):
     """A pull request larger than one HTTP check is allowed to be (refused before embedding)."""
 
@@ -63,6 +67,7 @@ class AddedPaper:
             "verdict": p.verdict.word,
             "verdict_section": None if p.verdict.section is None else list(p.verdict.section),
             "verdict_confidence": round(p.verdict.confidence, 4),
+            "with_abstract": bool(p.paper.abstract),
             "duplicates": [d.to_dict() for d in self.duplicates],
         }
 
@@ -121,6 +126,7 @@ def check_pr(
     link_policy: AddressPolicy | None = None,
     max_added: int | None = None,
     max_changed: int | None = None,
+    fetch_abstracts: AbstractFetcher | None = None,
 ) -> CheckReport:
     """The report for a pull request that turns ``base_text`` into ``head_text``.
 
@@ -130,6 +136,8 @@ def check_pr(
     every address through, for a caller on their own machine: the CLI and the HTTP API pass
     theirs. ``max_added`` and ``max_changed`` bound the entries added, and removed, moved or
     edited, checked right after the diff, before anything is embedded (the HTTP API sets them).
+    ``fetch_abstracts`` finds the added papers' abstracts (``--fetch-abstracts``): a paper is
+    then embedded with its abstract, as the list's entries are after ``enrich``.
     """
     for name, text in (("base", base_text), ("head", head_text)):
         _check_size(name, text)
@@ -149,8 +157,9 @@ def check_pr(
     # the served fit: BASE's own when it is the served list, else borrowed by a long list's
     # nearby version (index/categorize/reuse.py); place_added decides which applies
     fitted = library.categorizer if diff.added and _fitted_nearby(library, base, vectors) else None
+    added_papers = _with_fetched(diff.added, fetch_abstracts)
     placements = place_added(
-        base.papers, vectors, head.sections, diff.added, library.embedder, fitted
+        base.papers, vectors, head.sections, added_papers, library.embedder, fitted
     )
     exact = find_duplicates(diff.added, base.papers)
     added = tuple(
@@ -186,6 +195,12 @@ def _with_served_abstracts(library: Library, *lists: PaperList) -> tuple[PaperLi
     if not records:
         return lists
     return tuple(found.with_papers(attach_abstracts(found.papers, records)) for found in lists)
+
+
+def _with_fetched(papers: tuple[Paper, ...], fetch: AbstractFetcher | None) -> tuple[Paper, ...]:
+    wanted = [p for p in papers if not p.abstract]
+    found = fetch(wanted) if fetch is not None and wanted else {}
+    return tuple(p.with_abstract(found[p.id]) if p.id in found else p for p in papers)
 
 
 def _possible(placement: Placement, known: Iterable[Duplicate]) -> tuple[Duplicate, ...]:

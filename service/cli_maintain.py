@@ -87,6 +87,14 @@ def check_pr_command(
             "(refused by default).",
         ),
     ] = False,
+    fetch_abstracts_: Annotated[
+        bool,
+        typer.Option(
+            "--fetch-abstracts",
+            help="Fetch the added papers' abstracts (arXiv, Semantic Scholar, OpenAlex, "
+            "Crossref, as enrich does) and place each with its abstract.",
+        ),
+    ] = False,
     json_: JsonFlag = False,
 ) -> None:
     """The pull-request report for two versions of the list; exit 1 on findings, 2 on errors."""
@@ -100,10 +108,22 @@ def check_pr_command(
     else:
         base_text, head_text = read_list(base).text, read_list(head).text
     library = open_library(ctx)
+    fetcher = None
+    if fetch_abstracts_:
+        from secml_papers.service.enrichment import abstract_fetcher
+
+        fetcher = abstract_fetcher(library.settings)
     loaded_index(ctx)
     private = allow_private_links or library.settings.allow_private_links
     policy = AddressPolicy(allow_private=private)
-    report = check_pr(library, base_text, head_text, check_links=check_links_, link_policy=policy)
+    report = check_pr(
+        library,
+        base_text,
+        head_text,
+        check_links=check_links_,
+        link_policy=policy,
+        fetch_abstracts=fetcher,
+    )
     if report_dir is not None:
         save_report(report, report_dir)
     if json_ or format_ == "json":

@@ -89,7 +89,8 @@ def render(report: CheckReport) -> str:
             ranked = "; ".join(
                 f"{_section(s['section'])} ({s['confidence']:.2f})" for s in a["suggestions"]
             )
-            rows.append(f"- {escape(a['title'])}: {ranked}")
+            read = " (placed with its abstract)" if a.get("with_abstract") else ""
+            rows.append(f"- {escape(a['title'])}{read}: {ranked}")
         lines += _details("Section suggestions", rows)
     changes = (
         [f"- removed: {escape(p['title'])} (line {p['line']} of the base)" for p in data["removed"]]

@@ -9,7 +9,7 @@ again about known misses (unless ``--retry-missing``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
@@ -22,6 +22,7 @@ from secml_papers.corpus.enrich import SOURCES, Enricher, Summary
 from secml_papers.corpus.errors import InputError
 from secml_papers.corpus.ids import arxiv_id, doi, normalise_title
 from secml_papers.corpus.polite import PoliteClient, Politeness, user_agent
+from secml_papers.corpus.records import Paper
 from secml_papers.corpus.sources_arxiv import ArxivSource
 from secml_papers.corpus.sources_base import Target
 from secml_papers.corpus.sources_crossref import CrossrefSource
@@ -59,6 +60,38 @@ def open_sources(settings: Settings, stack: ExitStack, sleep: Callable[[float], 
             client("crossref", settings.crossref_url, settings.crossref_interval, params=contact)
         ),
     }
+
+
+def fetch_abstracts(
+    settings: Settings,
+    papers: Sequence[Paper],
+    sleep: Callable[[float], None] = time.sleep,
+    notify: Callable[[str], None] | None = None,
+) -> dict[str, str]:
+    """The abstracts of ``papers`` by paper id, found as ``enrich`` finds them (the same
+    sources, order and title check); nothing is written to the list's cache. For check-pr's
+    added papers (``--fetch-abstracts``, ``abstract_fetcher``)."""
+    targets = [Target(p.id, p.title, arxiv_id(p.url), doi(p.url)) for p in papers]
+    found: dict[str, str] = {}
+    warn = notify or (lambda message: output.err.print(Text(f"warning: {message}")))
+    with ExitStack() as stack:
+        enricher = Enricher(
+            **open_sources(settings, stack, sleep),
+            on_found=lambda record: found.__setitem__(
+                str(record["paper_id"]), str(record["abstract"])
+            ),
+            on_missing=lambda _record: None,
+            notify=warn,
+        )
+        enricher.run(targets)
+    return found
+
+
+def abstract_fetcher(settings: Settings) -> Callable[[Sequence[Paper]], dict[str, str]]:
+    """check-pr's ``fetch_abstracts``; refused at once when offline, before any work."""
+    if settings.offline:
+        raise InputError("offline: check-pr cannot fetch abstracts; drop --fetch-abstracts")
+    return lambda papers: fetch_abstracts(settings, papers)
 
 
 def targets_for(library: Library, retry_missing: bool) -> tuple[list[Target], dict[str, int]]:

@@ -4,16 +4,27 @@ served index is, so a pull request is placed on the evidence ``/categorize`` use
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from typer.testing import CliRunner
 
 from secml_papers.service.checkpr import check_pr
+from secml_papers.service.cli import app
+from secml_papers.service.comment import render
 from secml_papers.service.library import Library
 from secml_papers.service.settings import Settings
+from tests import enrich_stubs
+from tests.enrich_stubs import FakeApis
 
 from .conftest import FakeEmbedder
+
+stub_server, stub = enrich_stubs.stub_server, enrich_stubs.stub  # the stub's fixtures
+EXE = Path(sys.executable).with_name("secml-papers")
 
 ATTACKS = [
     ("Stealing Models by Querying Their Outputs", "extraction of weights from prediction apis"),
@@ -99,3 +110,80 @@ def test_a_list_without_abstracts_is_read_as_written(tmp_path: Path) -> None:
     assert NEW in embedder.texts
     assert not {t for t, _ in ATTACKS + DEFENSES} & set(embedder.texts)  # the index's vectors
     assert [a.placement.paper.abstract for a in report.added] == [None]
+
+
+# --- check-pr --fetch-abstracts ----------------------------------------------------------
+
+NEW_ID = "2102.00001"
+NEW_ABSTRACT = "We watermark the model and detect copies of it by their outputs on triggers."
+
+
+def test_added_papers_are_placed_with_the_abstracts_found(tmp_path: Path) -> None:
+    base = write_list(tmp_path / "list.md")
+    embedder = Recording()
+    library = Library(
+        Settings(list_source=str(tmp_path / "list.md"), index_dir=tmp_path / "idx"), embedder
+    )
+    library.index()
+    asked: list[list[str]] = []
+
+    def fetch(papers):
+        asked.append([p.title for p in papers])
+        return {p.id: NEW_ABSTRACT for p in papers if p.title == NEW}
+
+    head = base + entry(NEW, 200) + "\n" + entry("A Paper No Index Knows", 201) + "\n"
+    embedder.texts.clear()
+    report = check_pr(library, base, head, fetch_abstracts=fetch)
+    assert asked == [[NEW, "A Paper No Index Knows"]]  # one call, for the added papers only
+    assert f"{NEW}. {NEW_ABSTRACT}" in embedder.texts
+    assert "A Paper No Index Knows" in embedder.texts
+    found = {a["title"]: a["with_abstract"] for a in report.to_dict()["added"]}
+    assert found == {NEW: True, "A Paper No Index Knows": False}
+    (placed,) = [a for a in report.added if a.placement.paper.title == NEW]
+    assert placed.placement.paper.abstract == NEW_ABSTRACT
+    comment = render(report)  # it says which papers were placed with an abstract
+    assert f"{NEW} (placed with its abstract):" in comment
+    assert comment.count("(placed with its abstract)") == 1
+
+
+def test_cli_fetches_from_the_apis_over_http(stub, tmp_path: Path, fake_embedder) -> None:
+    apis = FakeApis()
+    apis.arxiv[NEW_ID] = (NEW, NEW_ABSTRACT)
+    base = write_list(tmp_path / "base.md")
+    head = tmp_path / "head.md"
+    head.write_text(base + f"- [{NEW}](https://arxiv.org/abs/{NEW_ID}) 2021\n")
+    env = apis.env(stub) | {
+        "SECML_PAPERS_LIST": str(tmp_path / "base.md"),
+        "SECML_PAPERS_INDEX_DIR": str(tmp_path / "idx"),
+        "SECML_PAPERS_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    runner = CliRunner(env=env)
+    args = ["check-pr", str(tmp_path / "base.md"), str(head), "--json", "--fail-on", "none"]
+    plain = runner.invoke(app, args, obj={"embedder": fake_embedder})
+    assert plain.exit_code == 0, plain.output
+    assert stub.log == []  # without the flag, nothing is asked
+    fetched = runner.invoke(app, [*args, "--fetch-abstracts"], obj={"embedder": fake_embedder})
+    assert fetched.exit_code == 0, fetched.output
+    (added,) = json.loads(fetched.stdout)["added"]
+    assert added["title"] == NEW and added["with_abstract"] is True
+    assert any(NEW_ID in request.query_string.decode() for request, _ in stub.log)
+    assert json.loads(plain.stdout)["added"][0]["with_abstract"] is False
+
+
+def test_offline_fetching_is_one_clear_error(stub, tmp_path: Path) -> None:
+    listed = tmp_path / "base.md"
+    write_list(listed)
+    env = FakeApis().env(stub) | {"SECML_PAPERS_INDEX_DIR": str(tmp_path / "idx")}
+    command = [str(EXE), "--offline", "--list", str(listed), "check-pr", str(listed)]
+    result = subprocess.run(
+        [*command, str(listed), "--fetch-abstracts"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "error: offline: check-pr cannot fetch abstracts; drop --fetch-abstracts"
+    )
+    assert stub.log == []
