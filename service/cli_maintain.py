@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from secml_papers.corpus.errors import SecmlError
 from secml_papers.corpus.storage import read_list
@@ -203,15 +204,31 @@ def replay_command(
     limit: Annotated[int | None, typer.Option(min=1, help="Only the most recent N steps.")] = None,
     json_: JsonFlag = False,
 ) -> None:
-    """What check-pr would have said on each past addition in the list's git history."""
+    """What check-pr would have said on each past addition in the list's git history.
+
+    With the global --abstracts FILE (enrich's cache), entries and added papers are read with
+    their abstracts, as check-pr --fetch-abstracts reads a pull request to an enriched list."""
+    from secml_papers.corpus.storage import read_abstracts
     from secml_papers.service.replay import print_figures, replay_json, run_replay
 
     settings = ctx.obj["settings"]
+    records: list[dict] = []
+    if settings.abstracts is not None:
+        records, skipped = read_abstracts(settings.abstracts)
+        for message in skipped:
+            output.err.print(Text(f"warning: {message}"))
     embedder = SentenceTransformerEmbedder(
         settings.model, engine=settings.engine, cache_dir=settings.resolved_cache_dir()
     )
     results, found, about = run_replay(
-        repo, path or [], embedder, since=since, limit=limit, progress=sys.stderr.isatty()
+        repo,
+        path or [],
+        embedder,
+        since=since,
+        limit=limit,
+        progress=sys.stderr.isatty(),
+        abstracts=records,
+        abstracts_file=None if settings.abstracts is None else str(settings.abstracts),
     )
     if json_:
         output.print_json(replay_json(results, found, about))

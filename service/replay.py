@@ -15,8 +15,10 @@ from rich.table import Table
 from rich.text import Text
 from threadpoolctl import threadpool_limits
 
+from secml_papers.corpus.abstracts import attach_abstracts
 from secml_papers.corpus.errors import InputError
 from secml_papers.corpus.history import check_repository, default_paths, steps, versions
+from secml_papers.corpus.records import PaperList
 from secml_papers.index.embedding.embedder import Embedder
 from secml_papers.index.evaluation.replay import CachedEmbedder, StepResult, by_year, replay_step
 from secml_papers.index.evaluation.replay_stats import ReplayFigures, figures
@@ -31,9 +33,15 @@ def run_replay(
     since: str | None = None,
     limit: int | None = None,
     progress: bool = True,
+    abstracts: Sequence[dict] = (),
+    abstracts_file: str | None = None,
 ) -> tuple[list[StepResult], ReplayFigures, dict]:
     """Every step of ``repo``'s history that changed ``paths``, replayed; with the figures and
-    a description of what was replayed (repository, files, steps, time)."""
+    a description of what was replayed (repository, files, steps, time).
+
+    ``abstracts``: records (``enrich``'s cache) attached to every version's entries, so each
+    step reads BASE as an enriched list and each added paper as ``check-pr
+    --fetch-abstracts`` would; ``abstracts_file`` names where they came from."""
     top = check_repository(repo)
     paths = tuple(paths) or default_paths(top)
     chosen = steps(top, paths, since=since, limit=limit)
@@ -49,8 +57,12 @@ def run_replay(
     # a quiet machine and several times slower beside any other work (perf_replay.py)
     with bar, threadpool_limits(limits=1, user_api="blas"):
         task = bar.add_task(f"replaying {top.name}", total=len(chosen))
+        read: tuple[PaperList, PaperList] | None = None  # the last HEAD, as given and as read
         for i, (step, base, head) in enumerate(versions(top, paths, chosen)):
-            results.append(replay_step(i, step.commit, step.date, base, head, cached))
+            # a step's BASE is the step before's HEAD: its abstracts are attached once
+            base_read = read[1] if read and read[0] is base else _read(base, abstracts)
+            read = (head, _read(head, abstracts))
+            results.append(replay_step(i, step.commit, step.date, base_read, read[1], cached))
             last = head
             bar.advance(task)
     if not any(r.additions for r in results):
@@ -64,8 +76,13 @@ def run_replay(
         "last": chosen[-1].date,
         "model": embedder.name,
         "wall_seconds": round(time.perf_counter() - start, 1),
+        "abstracts": abstracts_file,
     }
     return results, found, about
+
+
+def _read(found: PaperList, abstracts: Sequence[dict]) -> PaperList:
+    return found.with_papers(attach_abstracts(found.papers, abstracts)) if abstracts else found
 
 
 def replay_json(results: Sequence[StepResult], found: ReplayFigures, about: dict) -> dict:
@@ -88,6 +105,7 @@ def replay_json(results: Sequence[StepResult], found: ReplayFigures, about: dict
                         "confidence": round(a.confidence, 4),
                         "knn": [list(s) for s in a.knn],
                         "duplicates": list(a.flagged),
+                        "with_abstract": a.with_abstract,
                     }
                     for a in r.additions
                 ],
@@ -168,6 +186,14 @@ def print_figures(found: ReplayFigures, about: dict) -> None:
             f"{f.duplicates_flagged}."
         )
     )
+    if about.get("abstracts"):
+        out.print(
+            Text(
+                f"Abstracts from {about['abstracts']}: {f.judged_with_abstract} of the "
+                f"{f.judged} judged additions were read with one, as were BASE's entries "
+                "that have one."
+            )
+        )
     per = "–" if f.seconds_per_step is None else f"{f.seconds_per_step:.2f} s"
     out.print(
         Text(

@@ -219,3 +219,77 @@ def test_eval_reports_the_replay_of_a_list_in_git(history: Path, tmp_path: Path,
     loose.write_text((history / "README.md").read_text())
     settings = Settings(list_source=str(loose), index_dir=tmp_path / "index2")
     assert "replay" not in evaluate_list(Library(settings, fake_embedder))
+
+
+class _Recording:
+    """The fake embedder, remembering every text it was given."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.texts = inner, inner.name, []
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed(self, texts):
+        self.texts.extend(texts)
+        return self.inner.embed(texts)
+
+
+SLEEPER_ABSTRACT = "A sleeper agent trigger stays dormant in the backdoored model."
+
+
+def test_replay_reads_entries_and_additions_with_the_abstracts_given(
+    history: Path, fake_embedder
+) -> None:
+    records = [
+        {"title": "Sleeper backdoor trigger attacks", "abstract": SLEEPER_ABSTRACT},
+        {"title": BACKDOOR[0], "abstract": "Triggers stamped on images flip the label."},
+    ]
+    embedder = _Recording(fake_embedder)
+    results, found, about = run_replay(
+        history, [], embedder, progress=False, abstracts=records, abstracts_file="cache.jsonl"
+    )
+    added = {a.title: a for r in results for a in r.additions}
+    assert added["Sleeper backdoor trigger attacks"].with_abstract
+    assert not added["Membership inference for diffusion models"].with_abstract
+    assert found.judged_with_abstract == 1 and about["abstracts"] == "cache.jsonl"
+    assert f"Sleeper backdoor trigger attacks. {SLEEPER_ABSTRACT}" in embedder.texts
+    assert f"{BACKDOOR[0]}. Triggers stamped on images flip the label." in embedder.texts
+    assert BACKDOOR[0] not in embedder.texts  # BASE's entry read with its abstract every time
+    plain, without, _ = run_replay(history, [], fake_embedder, progress=False)
+    assert without.judged_with_abstract == 0
+    assert not any(a.with_abstract for r in plain for a in r.additions)
+
+
+@pytest.mark.real_model
+def test_cli_replay_takes_the_global_abstracts_option(history: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from secml_papers.service.cli import app
+
+    cache = tmp_path / "abstracts.jsonl"
+    cache.write_text(
+        json.dumps({"title": "Sleeper backdoor trigger attacks", "abstract": SLEEPER_ABSTRACT})
+        + "\n"
+    )
+    runner = CliRunner()
+    done = runner.invoke(app, ["--abstracts", str(cache), "replay", str(history), "--json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert data["abstracts"] == str(cache) and data["figures"]["judged_with_abstract"] == 1
+    read = {a["title"]: a["with_abstract"] for s in data["steps"] for a in s["added"]}
+    assert read["Sleeper backdoor trigger attacks"] is True
+    table = runner.invoke(app, ["--abstracts", str(cache), "replay", str(history)])
+    assert f"Abstracts from {cache}: 1 of the 3 judged additions" in " ".join(table.stdout.split())
+    missing = subprocess.run(
+        [str(EXE), "--abstracts", str(tmp_path / "no.jsonl"), "replay", str(history)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert (
+        missing.stderr.strip()
+        == f"error: the abstracts file {tmp_path / 'no.jsonl'} does not exist"
+    )

@@ -75,6 +75,7 @@ class Addition:
     other_blind: float = 0.0  # and of the best other section (``verdict.reweigh``)
     other: tuple[str, ...] | None = None
     candidates: int = 0
+    with_abstract: bool = False  # embedded with an abstract (``replay --abstracts``)
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,7 @@ def replay_step(
                 other_blind=said.other_blind,
                 other=said.other,
                 candidates=said.candidates,
+                with_abstract=bool(paper.abstract),
             )
         )
     return StepResult(

@@ -53,6 +53,7 @@ class ReplayFigures:
     by_year: bool = False  # sections are years: no topical placement to judge
     misplacements_top3: int = 0  # the later section was among the three blind suggestions
     misplacements_knn_top3: int = 0
+    judged_with_abstract: int = 0  # judged additions embedded with an abstract (--abstracts)
 
     @classmethod
     def from_dict(cls, data: dict) -> ReplayFigures:
@@ -155,4 +156,5 @@ def figures(
         by_year=by_year,
         misplacements_top3=top3,
         misplacements_knn_top3=knn_top3,
+        judged_with_abstract=sum(a.with_abstract for a in judged),
     )
