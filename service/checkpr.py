@@ -143,13 +143,14 @@ def check_pr(
         _check_size(name, text)
     if max_added is not None and max_changed is not None:
         _check_new_lines(base_text, head_text, max_added + max_changed)
-    base, head = _with_served_abstracts(library, parse_list(base_text), parse_list(head_text))
+    base, head = parse_list(base_text), parse_list(head_text)
     for name, parsed in (("base", base), ("head", head)):
         if len(parsed.papers) > MAX_ENTRIES:
             raise InputError(
                 f"the {name} list has {len(parsed.papers):,} entries; at most {MAX_ENTRIES:,} "
                 "are checked"
             )
+    base, head = _with_served_abstracts(library, base, head)
     diff = diff_lists(base, head)
     _check_work(diff, max_added, max_changed)
     year = (today or dt.date.today()).year
