@@ -97,13 +97,18 @@ def test_base_is_read_with_the_served_abstracts(tmp_path: Path) -> None:
     assert report.diff.edited == ()  # an abstract is no edit
 
 
-def test_a_list_without_abstracts_is_read_as_written(tmp_path: Path) -> None:
+def served_without_abstracts(tmp_path: Path) -> tuple[str, Recording, Library]:
     base = write_list(tmp_path / "list.md")
     embedder = Recording()
     library = Library(
         Settings(list_source=str(tmp_path / "list.md"), index_dir=tmp_path / "idx"), embedder
     )
     library.index()
+    return base, embedder, library
+
+
+def test_a_list_without_abstracts_is_read_as_written(tmp_path: Path) -> None:
+    base, embedder, library = served_without_abstracts(tmp_path)
     embedder.texts.clear()
     head = base + entry(NEW, 200) + "\n"
     report = check_pr(library, base, head)
@@ -119,12 +124,7 @@ NEW_ABSTRACT = "We watermark the model and detect copies of it by their outputs 
 
 
 def test_added_papers_are_placed_with_the_abstracts_found(tmp_path: Path) -> None:
-    base = write_list(tmp_path / "list.md")
-    embedder = Recording()
-    library = Library(
-        Settings(list_source=str(tmp_path / "list.md"), index_dir=tmp_path / "idx"), embedder
-    )
-    library.index()
+    base, embedder, library = served_without_abstracts(tmp_path)
     asked: list[list[str]] = []
 
     def fetch(papers):
