@@ -91,7 +91,16 @@ def abstract_fetcher(settings: Settings) -> Callable[[Sequence[Paper]], dict[str
     """check-pr's ``fetch_abstracts``; refused at once when offline, before any work."""
     if settings.offline:
         raise InputError("offline: check-pr cannot fetch abstracts; drop --fetch-abstracts")
-    return lambda papers: fetch_abstracts(settings, papers)
+
+    def fetch(papers: Sequence[Paper]) -> dict[str, str]:
+        say = output.err.print
+        what = "1 added paper" if len(papers) == 1 else f"{len(papers)} added papers"
+        say(Text(f"fetching the abstracts of {what} ({', '.join(SOURCES)})"))
+        found = fetch_abstracts(settings, papers)
+        say(Text(f"found {len(found)} of {len(papers)}; the others are placed by their titles"))
+        return found
+
+    return fetch
 
 
 def targets_for(library: Library, retry_missing: bool) -> tuple[list[Target], dict[str, int]]:

@@ -167,6 +167,8 @@ def test_cli_fetches_from_the_apis_over_http(stub, tmp_path: Path, fake_embedder
     (added,) = json.loads(fetched.stdout)["added"]
     assert added["title"] == NEW and added["with_abstract"] is True
     assert any(NEW_ID in request.query_string.decode() for request, _ in stub.log)
+    assert "fetching the abstracts of 1 added paper (arxiv" in fetched.stderr
+    assert "found 1 of 1" in fetched.stderr
     assert json.loads(plain.stdout)["added"][0]["with_abstract"] is False
 
 
