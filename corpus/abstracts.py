@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from secml_papers.corpus.errors import InputError
 from secml_papers.corpus.ids import arxiv_id, doi, normalise_title
-from secml_papers.corpus.records import Paper
+from secml_papers.corpus.records import Paper, PaperList
 from secml_papers.corpus.titles import TITLE_THRESHOLD, title_similarity
 
 
@@ -70,6 +70,12 @@ def attach_abstracts(papers: Sequence[Paper], records: Iterable[dict]) -> tuple[
                 break
         out.append(paper.with_abstract(match) if match else paper)
     return tuple(out)
+
+
+def list_with_abstracts(found: PaperList, records: Sequence[dict]) -> PaperList:
+    """The list with its entries' abstracts attached (``attach_abstracts``); itself when there
+    are no records."""
+    return found.with_papers(attach_abstracts(found.papers, records)) if records else found
 
 
 def _same(a: str, b: str) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from secml_papers.corpus.abstracts import attach_abstracts
+from secml_papers.corpus.abstracts import list_with_abstracts
 from secml_papers.corpus.diff import ListDiff, changed_lines, diff_lists
 from secml_papers.corpus.duplicates import Duplicate, find_duplicates
 from secml_papers.corpus.errors import InputError, SecmlError
@@ -193,9 +193,7 @@ def _with_served_abstracts(library: Library, *lists: PaperList) -> tuple[PaperLi
         for p in library.paper_list.papers
         if p.abstract
     ]
-    if not records:
-        return lists
-    return tuple(found.with_papers(attach_abstracts(found.papers, records)) for found in lists)
+    return tuple(list_with_abstracts(found, records) for found in lists)
 
 
 def _with_fetched(papers: tuple[Paper, ...], fetch: AbstractFetcher | None) -> tuple[Paper, ...]:

@@ -62,26 +62,20 @@ def open_sources(settings: Settings, stack: ExitStack, sleep: Callable[[float], 
     }
 
 
-def fetch_abstracts(
-    settings: Settings,
-    papers: Sequence[Paper],
-    sleep: Callable[[float], None] = time.sleep,
-    notify: Callable[[str], None] | None = None,
-) -> dict[str, str]:
+def fetch_abstracts(settings: Settings, papers: Sequence[Paper]) -> dict[str, str]:
     """The abstracts of ``papers`` by paper id, found as ``enrich`` finds them (the same
     sources, order and title check); nothing is written to the list's cache. For check-pr's
     added papers (``--fetch-abstracts``, ``abstract_fetcher``)."""
     targets = [Target(p.id, p.title, arxiv_id(p.url), doi(p.url)) for p in papers]
     found: dict[str, str] = {}
-    warn = notify or (lambda message: output.err.print(Text(f"warning: {message}")))
     with ExitStack() as stack:
         enricher = Enricher(
-            **open_sources(settings, stack, sleep),
+            **open_sources(settings, stack),
             on_found=lambda record: found.__setitem__(
                 str(record["paper_id"]), str(record["abstract"])
             ),
             on_missing=lambda _record: None,
-            notify=warn,
+            notify=lambda message: output.err.print(Text(f"warning: {message}")),
         )
         enricher.run(targets)
     return found

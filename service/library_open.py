@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secml_papers import corpus
-from secml_papers.corpus.abstracts import attach_abstracts
+from secml_papers.corpus.abstracts import list_with_abstracts
 from secml_papers.corpus.parse import parse_list
 from secml_papers.corpus.records import PaperList
 from secml_papers.corpus.storage import ListSource, read_abstracts, read_list, source_key
@@ -68,8 +68,7 @@ def read_listed(settings: Settings, notify: Notify, cache: StartCache | None = N
         cached = False
         parsed = parse_list(source.text)
         records, skipped = read_abstracts(path, missing_ok=not explicit)
-        if records:
-            parsed = parsed.with_papers(attach_abstracts(parsed.papers, records))
+        parsed = list_with_abstracts(parsed, records)
     for message in skipped:
         notify(f"warning: {message}")
     return Listed(source, parsed, key, tuple(skipped), cached)

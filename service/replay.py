@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 from threadpoolctl import threadpool_limits
 
-from secml_papers.corpus.abstracts import attach_abstracts
+from secml_papers.corpus.abstracts import list_with_abstracts
 from secml_papers.corpus.errors import InputError
 from secml_papers.corpus.history import check_repository, default_paths, steps, versions
 from secml_papers.corpus.records import PaperList
@@ -57,12 +57,12 @@ def run_replay(
     # a quiet machine and several times slower beside any other work (perf_replay.py)
     with bar, threadpool_limits(limits=1, user_api="blas"):
         task = bar.add_task(f"replaying {top.name}", total=len(chosen))
-        read: tuple[PaperList, PaperList] | None = None  # the last HEAD, as given and as read
+        read: PaperList | None = None  # the step before's HEAD with its abstracts
         for i, (step, base, head) in enumerate(versions(top, paths, chosen)):
-            # a step's BASE is the step before's HEAD: its abstracts are attached once
-            base_read = read[1] if read and read[0] is base else _read(base, abstracts)
-            read = (head, _read(head, abstracts))
-            results.append(replay_step(i, step.commit, step.date, base_read, read[1], cached))
+            # a step's BASE is the step before's HEAD (``versions``): abstracts attached once
+            base = read if read is not None else list_with_abstracts(base, abstracts)
+            read = list_with_abstracts(head, abstracts)
+            results.append(replay_step(i, step.commit, step.date, base, read, cached))
             last = head
             bar.advance(task)
     if not any(r.additions for r in results):
@@ -79,10 +79,6 @@ def run_replay(
         "abstracts": abstracts_file,
     }
     return results, found, about
-
-
-def _read(found: PaperList, abstracts: Sequence[dict]) -> PaperList:
-    return found.with_papers(attach_abstracts(found.papers, abstracts)) if abstracts else found
 
 
 def replay_json(results: Sequence[StepResult], found: ReplayFigures, about: dict) -> dict:
